@@ -1,0 +1,125 @@
+/**
+ * The HTTP contract between the cashier and a merchant server, as TypeScript types.
+ * This file is the one source: the reference server's zod schemas are checked against
+ * these types at compile time, and the OpenAPI document is generated from those schemas.
+ * Money is always an integer number of fen; the server's order is the only amount.
+ */
+import type { PayMethod } from '../pay/methods'
+
+export type { PayMethod } from '../pay/methods'
+
+/** `pending` → `paid` | `closed` | `failed`; `paid` → `refunded`. Nothing else moves an order. */
+export type OrderStatus = 'pending' | 'paid' | 'closed' | 'failed' | 'refunded'
+
+export const FINAL_STATUSES: readonly OrderStatus[] = ['paid', 'closed', 'failed', 'refunded']
+
+export function isFinalStatus(status: OrderStatus): boolean {
+  return FINAL_STATUSES.includes(status)
+}
+
+export interface OrderView {
+  orderNo: string
+  subject: string
+  merchantName: string
+  /** Integer, fen (1/100 CNY). */
+  amountFen: number
+  currency: 'CNY'
+  status: OrderStatus
+  /** ISO 8601; after it the order cannot be paid. */
+  expiresAt: string
+  /** The methods the merchant allows for this order. */
+  methods: PayMethod[]
+  paidAt?: string
+  /** Where "back to the merchant" goes once paid (checked against the server's allow-list). */
+  returnUrl?: string
+}
+
+export interface OrderStatusView {
+  orderNo: string
+  status: OrderStatus
+  amountFen: number
+  paidAt?: string
+  /** Server clock, ISO 8601, so clients can correct for their own clock's offset. */
+  serverTime: string
+}
+
+export interface CreatePaymentRequest {
+  orderNo: string
+  method: PayMethod
+  /** The WeChat OAuth `code` the page just received; the server exchanges it for the openid. */
+  wechatCode?: string
+  /** A random `state` ([A-Za-z0-9]{8,64}) the page stored before leaving for OAuth. */
+  oauthState?: string
+  /** Alipay web OAuth `auth_code`, inside the Alipay app. */
+  alipayAuthCode?: string
+  /** `uni.login` code, inside the mini program. */
+  miniProgramCode?: string
+}
+
+export interface JsapiParams {
+  appId: string
+  timeStamp: string
+  nonceStr: string
+  package: string
+  signType: 'RSA'
+  paySign: string
+}
+
+export type MiniProgramPayParams = Omit<JsapiParams, 'appId'>
+
+export type PaymentAction
+  = | { kind: 'jsapi', attemptId: string, params: JsapiParams }
+    | { kind: 'mp', attemptId: string, params: MiniProgramPayParams }
+    | { kind: 'redirect', attemptId: string, url: string }
+    | { kind: 'qrcode', attemptId: string, codeUrl: string, expiresAt: string, serverTime: string }
+    | { kind: 'alipay_trade', attemptId: string, tradeNo: string }
+    | { kind: 'oauth_required', provider: 'wechat' | 'alipay', authorizeUrl: string }
+
+export type PaymentActionKind = PaymentAction['kind']
+
+/** Machine-readable error codes; every error body is `{ code, message }` plus optional fields. */
+export type ApiErrorCode
+  = | 'bad_request'
+    | 'validation_failed'
+    | 'payload_too_large'
+    | 'unsupported_media_type'
+    | 'not_found'
+    | 'order_not_found'
+    | 'order_not_payable'
+    | 'order_expired'
+    | 'order_already_paid'
+    | 'method_not_allowed'
+    | 'idempotency_conflict'
+    | 'oauth_code_invalid'
+    | 'oauth_state_mismatch'
+    | 'session_required'
+    | 'invalid_signature'
+    | 'notification_mismatch'
+    | 'provider_unavailable'
+    | 'provider_error'
+    | 'rate_limited'
+    | 'demo_disabled'
+    | 'internal_error'
+
+export interface ApiErrorBody {
+  code: ApiErrorCode
+  message: string
+  /** True when the same request may succeed if tried again (with the same Idempotency-Key). */
+  retryable?: boolean
+  /** With `oauth_code_invalid`: a fresh authorisation to try once. */
+  authorizeUrl?: string
+}
+
+export interface DemoOrderRequest {
+  subject?: string
+  amountFen?: number
+  methods?: PayMethod[]
+}
+
+export interface DemoOrderResponse {
+  orderNo: string
+  checkoutUrl: string
+}
+
+/** The `data` of each `status` server-sent event. */
+export type StatusEvent = OrderStatusView
