@@ -1,0 +1,52 @@
+import { defineConfig } from '@playwright/test'
+
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 18_181)
+export const E2E_ORIGIN = `http://127.0.0.1:${E2E_PORT}`
+
+/** Flags that work for Debian's Chromium in a sandboxed, offline machine. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  outputDir: 'test-results',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: E2E_ORIGIN,
+    browserName: 'chromium',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    },
+    trace: 'off',
+    screenshot: 'off',
+  },
+  webServer: {
+    // The product as `npm start` runs it (built cashier + API + sandbox), on a throw-away data directory.
+    command: 'rm -rf .data/e2e && tsx server/main.ts',
+    url: `${E2E_ORIGIN}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      PORT: String(E2E_PORT),
+      HOST: '127.0.0.1',
+      DATA_DIR: '.data/e2e',
+      SANDBOX_TIME_SCALE: '0.001',
+      RECONCILE_AFTER_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    },
+  },
+})

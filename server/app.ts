@@ -1,0 +1,113 @@
+import type { PayMethod } from '../src/api/contract'
+import type { Sandbox } from './sandbox/types'
+import type { Services } from './services'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import { requestId } from 'hono/request-id'
+import { HttpError } from './http/errors'
+import { securityHeaders } from './http/security-headers'
+import { demoRoutes } from './routes/demo'
+import { mountDocs } from './routes/docs'
+import { wechatNotifyRoutes } from './routes/notify-wechat'
+import { orderRoutes } from './routes/orders'
+import { paymentRoutes } from './routes/payments'
+
+export const MAX_BODY_BYTES = 64 * 1024
+
+/** The methods this server can take, given what is configured. */
+export function availableMethods(s: Services): PayMethod[] {
+  return s.wechat ? ['wechat_jsapi', 'wechat_h5', 'wechat_native'] : []
+}
+
+function summarizeZodIssues(error: { issues: Array<{ path: PropertyKey[], message: string }> }): string {
+  return error.issues.slice(0, 5).map(i => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; ')
+}
+
+/** Composes the HTTP surface: API, OpenAPI document, notifications, the sandbox and the built cashier. */
+export function createApp(s: Services, opts: { sandbox?: Sandbox, version: string }): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success)
+        return c.json({ code: 'validation_failed', message: summarizeZodIssues(result.error) }, 400)
+    },
+  })
+
+  app.use('*', requestId())
+  app.use('*', async (c, next) => {
+    const started = performance.now()
+    await next()
+    const fields = { reqId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }
+    if (c.req.path.startsWith('/api/'))
+      s.log.info(fields, 'request')
+    else
+      s.log.debug(fields, 'request')
+  })
+  app.use('*', securityHeaders())
+  app.use('/api/*', bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: c => c.json({ code: 'payload_too_large', message: `request body is larger than ${MAX_BODY_BYTES / 1024} KB` }, 413),
+  }))
+  app.use('/api/*', async (c, next) => {
+    if (c.req.method === 'POST' && !c.req.path.startsWith('/api/notify/')) {
+      const type = c.req.header('content-type') ?? ''
+      if (!type.toLowerCase().startsWith('application/json'))
+        return c.json({ code: 'unsupported_media_type', message: 'send the request body as application/json' }, 415)
+    }
+    await next()
+  })
+
+  app.route('/', orderRoutes(s))
+  app.route('/', paymentRoutes(s))
+  app.route('/', demoRoutes(s, () => availableMethods(s)))
+  app.route('/', wechatNotifyRoutes(s))
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/api/notify/wechatpay',
+    tags: ['notifications'],
+    summary: 'WeChat Pay v3 payment notifications (signed, AEAD_AES_256_GCM encrypted)',
+    responses: {
+      200: { description: '`{"code":"SUCCESS","message":"成功"}` once applied (or already applied)' },
+      400: { description: 'Does not decrypt, or does not match our attempt/order (nothing changed)' },
+      401: { description: 'Missing, forged, stale, replayed or SIGNTEST signature (nothing parsed)' },
+    },
+  })
+  mountDocs(app, opts.version)
+
+  app.get('/healthz', c => c.json({ ok: true, mode: s.config.mode }))
+
+  if (opts.sandbox)
+    app.route('/sandbox', opts.sandbox.app)
+
+  app.all('/api/*', c => c.json({ code: 'not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404))
+
+  // The built cashier: hashed assets cached for a year, index.html never cached.
+  app.use('/assets/*', async (c, next) => {
+    await next()
+    if (c.res.status === 200)
+      c.header('Cache-Control', 'public, max-age=31536000, immutable')
+  })
+  app.use('/*', serveStatic({
+    root: s.config.staticDir,
+    rewriteRequestPath: p => (p === '/' ? '/index.html' : p),
+    onFound: (p, c) => {
+      if (p.endsWith('.html'))
+        c.header('Cache-Control', 'no-cache')
+    },
+  }))
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError)
+      return c.json(err.toBody(), err.status)
+    if (err instanceof HTTPException) {
+      if (err.status === 400)
+        return c.json({ code: 'bad_request', message: err.message || 'malformed request' }, 400)
+      return c.json({ code: 'bad_request', message: err.message }, err.status as 400)
+    }
+    s.log.error({ err: { message: err.message, stack: err.stack }, reqId: c.get('requestId') }, 'unhandled error')
+    return c.json({ code: 'internal_error', message: 'something went wrong on our side; try again' }, 500)
+  })
+  app.notFound(c => c.text('Not found', 404))
+  return app
+}

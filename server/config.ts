@@ -1,0 +1,216 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+
+/** Where the provider APIs live; the sandbox's URLs by default, the real hosts in live mode. */
+export interface ProviderBases {
+  wechatOAuth: string
+  wechatApi: string
+  wechatPay: string
+  alipayGateway: string
+  alipayOAuth: string
+}
+
+export interface WechatCredentials {
+  appId: string
+  appSecret: string
+  miniProgramAppId?: string
+  miniProgramSecret?: string
+  mchId: string
+  serial: string
+  privateKeyPem: string
+  platformPublicKeyPem: string
+  platformPublicKeyId: string
+  apiV3Key: string
+}
+
+export interface AlipayCredentials {
+  appId: string
+  privateKeyPem: string
+  alipayPublicKeyPem: string
+  sellerId?: string
+}
+
+export interface ServerConfig {
+  mode: 'sandbox' | 'live'
+  host: string
+  port: number
+  /** Absolute origin customers reach the cashier and API at (no trailing slash). */
+  publicUrl: string
+  dataDir: string
+  /** postgres://… for a real PostgreSQL; undefined for the embedded PGlite in dataDir. */
+  databaseUrl?: string
+  /** Serves POST /api/demo/orders. On by default in sandbox mode only. */
+  demo: boolean
+  /** Trust X-Forwarded-For for the payer's IP (only behind your own proxy). */
+  trustProxy: boolean
+  /** Directory of the built H5 cashier. */
+  staticDir: string
+  /** Hosts a paid order's "back to the merchant" link may point at (the public host is always allowed). */
+  returnUrlHosts: string[]
+  /** Seconds between provider queries for one pending order (lost notifications heal on read). */
+  reconcileAfterSeconds: number
+  /** Seconds a Native/precreate QR code stays valid at most. */
+  qrTtlSeconds: number
+  merchantName: string
+  /** Multiplies the sandbox's provider delays (notify retries); 1 = real time. */
+  sandboxTimeScale: number
+  bases: ProviderBases
+  /** Undefined in sandbox mode until the sandbox keys are loaded. */
+  wechat?: WechatCredentials
+  alipay?: AlipayCredentials
+  logLevel: string
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, problem: string) {
+    super(`${setting}: ${problem}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '')
+    return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError(name, `must be an integer ≥ ${min}, got "${raw}"`)
+  return n
+}
+
+function num(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '')
+    return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError(name, `must be a positive number, got "${raw}"`)
+  return n
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase()
+  if (raw === undefined || raw === '')
+    return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw))
+    return true
+  if (['0', 'false', 'no', 'off'].includes(raw))
+    return false
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`)
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback
+  let u: URL
+  try {
+    u = new URL(raw)
+  }
+  catch {
+    throw new ConfigError(name, `must be an absolute http(s) URL, got "${raw}"`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`)
+  return raw.replace(/\/+$/, '')
+}
+
+/** A PEM given inline or as a path to a file. */
+function pem(env: Env, name: string, kind: 'PRIVATE' | 'PUBLIC'): string {
+  const raw = env[name]
+  if (!raw)
+    throw new ConfigError(name, 'is required in live mode')
+  const text = raw.includes('-----BEGIN') ? raw : existsSync(raw) ? readFileSync(raw, 'utf8') : ''
+  if (!text)
+    throw new ConfigError(name, `file not found: ${raw}`)
+  if (!text.includes(kind === 'PRIVATE' ? 'PRIVATE KEY-----' : 'PUBLIC KEY-----'))
+    throw new ConfigError(name, `is not a ${kind.toLowerCase()} key in PEM form`)
+  return text
+}
+
+function required(env: Env, name: string, pattern: RegExp, hint: string): string {
+  const raw = env[name]
+  if (!raw)
+    throw new ConfigError(name, 'is required in live mode')
+  if (!pattern.test(raw))
+    throw new ConfigError(name, `is malformed: ${hint}`)
+  return raw
+}
+
+const LIVE_MARKERS = ['WECHATPAY_MCHID', 'WECHAT_APPID', 'ALIPAY_APP_ID']
+
+/**
+ * Reads the configuration from the environment. With no merchant credentials the server runs in
+ * sandbox mode against its embedded simulator; with any of them it runs live and every missing or
+ * malformed setting stops start-up with a message that names it.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerConfig {
+  const mode = env.CASHIER_MODE === 'sandbox' || env.CASHIER_MODE === 'live'
+    ? env.CASHIER_MODE
+    : LIVE_MARKERS.some(k => env[k]) ? 'live' : 'sandbox'
+  const host = env.HOST || '127.0.0.1'
+  const port = int(env, 'PORT', 8080)
+  const publicUrl = url(env, 'PUBLIC_URL', `http://${host}:${port}`)
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl && !/^postgres(?:ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://')
+
+  const sandboxBase = `${publicUrl}/sandbox`
+  const live = mode === 'live'
+  const bases: ProviderBases = {
+    wechatOAuth: url(env, 'WECHAT_OAUTH_BASE', live ? 'https://open.weixin.qq.com' : `${sandboxBase}/wechat/open`),
+    wechatApi: url(env, 'WECHAT_API_BASE', live ? 'https://api.weixin.qq.com' : `${sandboxBase}/wechat/api`),
+    wechatPay: url(env, 'WECHATPAY_API_BASE', live ? 'https://api.mch.weixin.qq.com' : `${sandboxBase}/wechatpay`),
+    alipayGateway: url(env, 'ALIPAY_GATEWAY', live ? 'https://openapi.alipay.com/gateway.do' : `${sandboxBase}/alipay/gateway.do`),
+    alipayOAuth: url(env, 'ALIPAY_OAUTH_BASE', live ? 'https://openauth.alipay.com' : `${sandboxBase}/alipay/oauth`),
+  }
+
+  const config: ServerConfig = {
+    mode,
+    host,
+    port,
+    publicUrl,
+    dataDir: path.resolve(cwd, env.DATA_DIR || 'data'),
+    databaseUrl,
+    demo: bool(env, 'DEMO', !live),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    staticDir: path.resolve(cwd, env.STATIC_DIR || 'dist/build/h5'),
+    returnUrlHosts: (env.RETURN_URL_HOSTS ?? '').split(',').map(s => s.trim().toLowerCase()).filter(Boolean),
+    reconcileAfterSeconds: num(env, 'RECONCILE_AFTER_SECONDS', 3),
+    qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),
+    merchantName: env.MERCHANT_NAME || (live ? '' : 'uni-cashier 演示商户'),
+    sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
+    bases,
+    logLevel: env.LOG_LEVEL || 'info',
+  }
+
+  if (live) {
+    if (!config.merchantName)
+      throw new ConfigError('MERCHANT_NAME', 'is required in live mode')
+    if (env.WECHATPAY_MCHID || env.WECHAT_APPID) {
+      config.wechat = {
+        appId: required(env, 'WECHAT_APPID', /^wx[0-9a-f]{16}$/i, 'an appid looks like wx followed by 16 hex digits'),
+        appSecret: required(env, 'WECHAT_APP_SECRET', /^[0-9a-f]{32}$/i, '32 hex digits'),
+        miniProgramAppId: env.WECHAT_MP_APPID || undefined,
+        miniProgramSecret: env.WECHAT_MP_SECRET || undefined,
+        mchId: required(env, 'WECHATPAY_MCHID', /^\d{8,12}$/, '8–12 digits'),
+        serial: required(env, 'WECHATPAY_SERIAL', /^[0-9A-F]{8,40}$/i, 'the merchant API certificate serial, hex'),
+        privateKeyPem: pem(env, 'WECHATPAY_PRIVATE_KEY_PATH', 'PRIVATE'),
+        platformPublicKeyPem: pem(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC'),
+        platformPublicKeyId: required(env, 'WECHATPAY_PUBLIC_KEY_ID', /^PUB_KEY_ID_\d+$/, 'PUB_KEY_ID_ followed by digits'),
+        apiV3Key: required(env, 'WECHATPAY_APIV3_KEY', /^[\x21-\x7E]{32}$/, '32 printable ASCII characters'),
+      }
+    }
+    if (env.ALIPAY_APP_ID) {
+      config.alipay = {
+        appId: required(env, 'ALIPAY_APP_ID', /^\d{16}$/, '16 digits'),
+        privateKeyPem: pem(env, 'ALIPAY_PRIVATE_KEY_PATH', 'PRIVATE'),
+        alipayPublicKeyPem: pem(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC'),
+        sellerId: env.ALIPAY_SELLER_ID || undefined,
+      }
+    }
+    if (!new URL(publicUrl).protocol.startsWith('https'))
+      throw new ConfigError('PUBLIC_URL', 'must be https:// in live mode (WeChat and Alipay require it)')
+  }
+  return config
+}

@@ -1,0 +1,116 @@
+import type { ServerType } from '@hono/node-server'
+import type { ServerConfig } from './config'
+import type { Sandbox } from './sandbox/types'
+import type { Services } from './services'
+import { createServer } from 'node:net'
+import { serve } from '@hono/node-server'
+import { createApp } from './app'
+import { openDatabase } from './db'
+import { createLogger } from './logger'
+import { createLocalStatusBus } from './orders/status-bus'
+import { OrderTransitions } from './orders/transitions'
+import { createWechatOAuthClient } from './providers/wechat/oauth'
+import { createWechatPayClient } from './providers/wechat/pay-client'
+import { createSandbox } from './sandbox/index'
+import { ensureSandboxKeys } from './sandbox/keys'
+import { SessionStore } from './sessions/store'
+
+export const VERSION = '0.1.0'
+
+export interface RunningServer {
+  url: string
+  services: Services
+  sandbox?: Sandbox
+  close: () => Promise<void>
+}
+
+/** Finds a free loopback port (for PORT=0 in tests): URLs must be known before the app is built. */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/** Builds every service from the configuration and starts listening. */
+export async function startServer(input: ServerConfig): Promise<RunningServer> {
+  const config = { ...input }
+  if (config.port === 0) {
+    config.port = await freePort(config.host)
+    const publicUrl = `http://${config.host}:${config.port}`
+    if (input.publicUrl.endsWith(':0')) {
+      const old = input.publicUrl
+      config.publicUrl = publicUrl
+      config.bases = Object.fromEntries(Object.entries(config.bases).map(([k, v]) => [k, v.replace(old, publicUrl)])) as ServerConfig['bases']
+    }
+  }
+  const log = createLogger(config.logLevel)
+  const db = await openDatabase(config)
+  const bus = createLocalStatusBus()
+  const transitions = new OrderTransitions(db, bus, log)
+  const sessions = new SessionStore(db)
+
+  let sandbox: Sandbox | undefined
+  if (config.mode === 'sandbox') {
+    const keys = ensureSandboxKeys(config.dataDir)
+    config.wechat = {
+      appId: keys.wechat.appId,
+      appSecret: keys.wechat.appSecret,
+      miniProgramAppId: keys.wechat.miniProgramAppId,
+      miniProgramSecret: keys.wechat.miniProgramSecret,
+      mchId: keys.wechat.mchId,
+      serial: keys.wechat.merchantSerial,
+      privateKeyPem: keys.wechat.merchantPrivateKeyPem,
+      platformPublicKeyPem: keys.wechat.platformPublicKeyPem,
+      platformPublicKeyId: keys.wechat.platformPublicKeyId,
+      apiV3Key: keys.wechat.apiV3Key,
+    }
+    sandbox = createSandbox({
+      keys,
+      publicUrl: config.publicUrl,
+      timeScale: config.sandboxTimeScale,
+      h5Domain: new URL(config.publicUrl).host,
+      log: (obj, msg) => log.debug({ sandbox: true, ...obj }, msg),
+    })
+  }
+
+  const services: Services = { config, db, log, bus, sessions, transitions }
+  if (config.wechat) {
+    const creds = config.wechat
+    services.wechat = {
+      appId: creds.appId,
+      appIds: [creds.appId, ...(creds.miniProgramAppId ? [creds.miniProgramAppId] : [])],
+      pay: createWechatPayClient(creds, config.bases.wechatPay),
+      oauth: createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: config.bases.wechatOAuth, apiBase: config.bases.wechatApi }),
+    }
+  }
+  transitions.events.on('order.paid', (e) => {
+    log.info({ orderNo: e.orderNo, amountFen: e.amountFen }, 'fulfil order')
+  })
+
+  const app = createApp(services, { sandbox, version: VERSION })
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+  })
+  log.info({ url: config.publicUrl, mode: config.mode, database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'uni-cashier listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    url: config.publicUrl,
+    services,
+    sandbox,
+    close: () => closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // SSE streams keep connections open; end them so close() does not wait for clients.
+        ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+      })
+      await sandbox?.close()
+      await db.destroy()
+    })(),
+  }
+}

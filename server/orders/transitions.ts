@@ -1,0 +1,107 @@
+import type { OrderStatus } from '../../src/api/contract'
+import type { Db } from '../db'
+import type { Logger } from '../logger'
+import type { StatusBus } from './status-bus'
+import type { OrderRow } from './views'
+import { EventEmitter } from 'node:events'
+import { sql } from 'kysely'
+import { toStatusView } from './views'
+
+/** Emitted exactly once per order, when it becomes paid: the merchant's fulfilment hook. */
+export interface OrderPaidEvent {
+  orderNo: string
+  amountFen: number
+  attemptId: string
+  providerTxnId: string | null
+  paidAt: string
+}
+
+export interface FulfilmentEvents {
+  on: (event: 'order.paid', listener: (e: OrderPaidEvent) => void) => void
+  off: (event: 'order.paid', listener: (e: OrderPaidEvent) => void) => void
+}
+
+export type PaidOutcome = 'applied' | 'already_paid' | 'not_pending'
+
+/** The only code that moves an order; each move is a conditional update, so it happens once. */
+export class OrderTransitions {
+  readonly events = new EventEmitter()
+
+  constructor(private readonly db: Db, private readonly bus: StatusBus, private readonly log: Logger) {}
+
+  /**
+   * pending → paid for the attempt `outTradeNo`. The attempt becomes `succeeded` in the same transaction.
+   * A second call (duplicate notification, a query racing a notification) changes nothing.
+   */
+  async markPaid(outTradeNo: string, providerTxnId: string | null, paidAt: Date): Promise<PaidOutcome> {
+    const result = await this.db.transaction().execute(async (trx) => {
+      const attempt = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).forUpdate().executeTakeFirst()
+      if (!attempt)
+        return { outcome: 'not_pending' as const }
+      if (attempt.status !== 'succeeded') {
+        await trx.updateTable('payment_attempts')
+          .set({ status: 'succeeded', provider_txn_id: providerTxnId, updated_at: sql`now()` })
+          .where('id', '=', attempt.id)
+          .execute()
+      }
+      const order = await trx.updateTable('orders')
+        .set({ status: 'paid', paid_at: paidAt, paid_attempt_id: attempt.id, updated_at: sql`now()` })
+        .where('order_no', '=', attempt.order_no)
+        .where('status', '=', 'pending')
+        .returningAll()
+        .executeTakeFirst()
+      if (!order) {
+        const current = await trx.selectFrom('orders').select(['status', 'paid_attempt_id']).where('order_no', '=', attempt.order_no).executeTakeFirstOrThrow()
+        if (current.status === 'paid' && current.paid_attempt_id !== attempt.id)
+          this.log.warn({ orderNo: attempt.order_no, attemptId: attempt.id }, 'a second attempt was paid for an order already paid: refund it')
+        return { outcome: current.status === 'paid' ? 'already_paid' as const : 'not_pending' as const }
+      }
+      return { outcome: 'applied' as const, order, attemptId: attempt.id }
+    })
+    if (result.outcome === 'applied') {
+      this.log.info({ orderNo: result.order.order_no, outTradeNo }, 'order paid')
+      this.bus.publish(toStatusView(result.order))
+      const event: OrderPaidEvent = {
+        orderNo: result.order.order_no,
+        amountFen: result.order.amount_fen,
+        attemptId: result.attemptId,
+        providerTxnId,
+        paidAt: paidAt.toISOString(),
+      }
+      this.events.emit('order.paid', event)
+    }
+    return result.outcome
+  }
+
+  /** pending → closed|failed (expiry, merchant close). Returns the row when it moved. */
+  async close(orderNo: string, to: Extract<OrderStatus, 'closed' | 'failed'>): Promise<OrderRow | undefined> {
+    const row = await this.db.updateTable('orders')
+      .set({ status: to, updated_at: sql`now()` })
+      .where('order_no', '=', orderNo)
+      .where('status', '=', 'pending')
+      .returningAll()
+      .executeTakeFirst()
+    if (row) {
+      await this.db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
+      this.bus.publish(toStatusView(row))
+    }
+    return row
+  }
+
+  /** paid → refunded. */
+  async markRefunded(outTradeNo: string): Promise<boolean> {
+    const attempt = await this.db.selectFrom('payment_attempts').select(['order_no', 'id']).where('out_trade_no', '=', outTradeNo).executeTakeFirst()
+    if (!attempt)
+      return false
+    const row = await this.db.updateTable('orders')
+      .set({ status: 'refunded', updated_at: sql`now()` })
+      .where('order_no', '=', attempt.order_no)
+      .where('status', '=', 'paid')
+      .where('paid_attempt_id', '=', attempt.id)
+      .returningAll()
+      .executeTakeFirst()
+    if (row)
+      this.bus.publish(toStatusView(row))
+    return row !== undefined
+  }
+}

@@ -1,0 +1,32 @@
+import type { Selectable } from 'kysely'
+import type { OrderStatusView, OrderView } from '../../src/api/contract'
+import type { OrdersTable } from '../db/schema'
+
+export type OrderRow = Selectable<OrdersTable>
+
+const iso = (d: Date | string): string => new Date(d).toISOString()
+
+export function toOrderView(row: OrderRow): OrderView {
+  return {
+    orderNo: row.order_no,
+    subject: row.subject,
+    merchantName: row.merchant_name,
+    amountFen: row.amount_fen,
+    currency: 'CNY',
+    status: row.status,
+    expiresAt: iso(row.expires_at),
+    methods: row.methods,
+    ...(row.paid_at ? { paidAt: iso(row.paid_at) } : {}),
+    ...(row.return_url ? { returnUrl: row.return_url } : {}),
+  }
+}
+
+export function toStatusView(row: OrderRow, now = new Date()): OrderStatusView {
+  return {
+    orderNo: row.order_no,
+    status: row.status,
+    amountFen: row.amount_fen,
+    ...(row.paid_at ? { paidAt: iso(row.paid_at) } : {}),
+    serverTime: now.toISOString(),
+  }
+}

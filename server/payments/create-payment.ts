@@ -1,0 +1,179 @@
+import type { CreatePaymentRequest, PaymentAction } from '../../src/api/contract'
+import type { ServerConfig } from '../config'
+import type { Db } from '../db'
+import type { Logger } from '../logger'
+import type { OrderTransitions } from '../orders/transitions'
+import type { WechatOAuthClient } from '../providers/wechat/oauth'
+import type { WechatPayClient } from '../providers/wechat/pay-client'
+import type { SessionRow, SessionStore } from '../sessions/store'
+import { randomBytes } from 'node:crypto'
+import { sql } from 'kysely'
+import { providerOf } from '../../src/pay/methods'
+import { HttpError } from '../http/errors'
+import { newAttemptId, newOutTradeNo } from '../orders/ids'
+import { ProviderError } from '../providers/errors'
+import { OAuthCodeError } from '../providers/wechat/oauth'
+import { checkoutUrl, resultUrl } from './urls'
+
+export interface WechatProvider {
+  appId: string
+  pay: WechatPayClient
+  oauth: WechatOAuthClient
+}
+
+export interface PaymentDeps {
+  config: ServerConfig
+  db: Db
+  log: Logger
+  sessions: SessionStore
+  transitions: OrderTransitions
+  wechat?: WechatProvider
+}
+
+export interface PaymentContext {
+  session?: SessionRow
+  clientIp: string
+}
+
+export interface PaymentResult {
+  action: PaymentAction
+  /** Set when the request created a session the response must hand out as a cookie. */
+  newSession?: SessionRow
+}
+
+function randomState(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/** What a provider failure means for the cashier: retry later (502) or a refusal (502, not retryable). */
+export function providerFailure(e: ProviderError): HttpError {
+  return e.retryable
+    ? new HttpError(502, 'provider_unavailable', `${e.message}; try again`, { retryable: true })
+    : new HttpError(502, 'provider_error', e.message, { retryable: false })
+}
+
+/** Creates one payment attempt for an order: the amount always comes from the order row. */
+export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest, ctx: PaymentContext): Promise<PaymentResult> {
+  const order = await deps.db.selectFrom('orders').selectAll().where('order_no', '=', req.orderNo).executeTakeFirst()
+  if (!order)
+    throw new HttpError(404, 'order_not_found', `order ${req.orderNo} does not exist`)
+  if (order.status === 'paid' || order.status === 'refunded')
+    throw new HttpError(409, 'order_already_paid', 'this order is already paid')
+  if (order.status !== 'pending')
+    throw new HttpError(409, 'order_not_payable', `this order is ${order.status} and can no longer be paid`)
+  if (new Date(order.expires_at).getTime() <= Date.now()) {
+    await deps.transitions.close(order.order_no, 'closed')
+    throw new HttpError(410, 'order_expired', 'this order has expired')
+  }
+  if (!order.methods.includes(req.method))
+    throw new HttpError(422, 'method_not_allowed', `method ${req.method} is not allowed for this order (allowed: ${order.methods.join(', ')})`)
+
+  const provider = providerOf(req.method)
+  if (provider === 'wechat' && !deps.wechat)
+    throw new HttpError(422, 'method_not_allowed', 'WeChat Pay is not configured on this server')
+  if (provider === 'alipay' || req.method === 'wechat_mp')
+    throw new HttpError(422, 'method_not_allowed', `method ${req.method} is not available on this server yet`)
+  const wechat = deps.wechat!
+
+  let session = ctx.session
+  let newSession: SessionRow | undefined
+  let payerId: string | undefined
+
+  if (req.method === 'wechat_jsapi') {
+    if (req.wechatCode !== undefined) {
+      if (!session?.oauth_state || req.oauthState !== session.oauth_state)
+        throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
+      try {
+        const { openid, isSnapshotUser } = await wechat.oauth.exchangeCode(req.wechatCode)
+        if (isSnapshotUser)
+          throw new HttpError(409, 'session_required', 'WeChat opened this page in snapshot mode; open the full page to pay')
+        await deps.sessions.update(session.id, { wechat_openid: openid, oauth_state: null })
+        session = { ...session, wechat_openid: openid, oauth_state: null }
+      }
+      catch (e) {
+        if (e instanceof OAuthCodeError) {
+          const state = randomState()
+          await deps.sessions.update(session.id, { oauth_state: state })
+          throw new HttpError(409, 'oauth_code_invalid', `the WeChat authorisation code cannot be used (errcode ${e.errcode}); authorise again`, {
+            authorizeUrl: wechat.oauth.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state),
+          })
+        }
+        if (e instanceof ProviderError)
+          throw providerFailure(e)
+        throw e
+      }
+    }
+    payerId = session?.wechat_openid ?? undefined
+    if (!payerId) {
+      if (!session) {
+        session = await deps.sessions.create()
+        newSession = session
+      }
+      const state = req.oauthState ?? randomState()
+      await deps.sessions.update(session.id, { oauth_state: state })
+      return {
+        action: { kind: 'oauth_required', provider: 'wechat', authorizeUrl: wechat.oauth.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state) },
+        newSession,
+      }
+    }
+  }
+
+  const now = new Date()
+  const expiresAt = new Date(Math.min(new Date(order.expires_at).getTime(), now.getTime() + deps.config.qrTtlSeconds * 1000))
+  const attemptId = newAttemptId()
+  const outTradeNo = newOutTradeNo(now)
+  // Recorded before the provider is asked, so a notification for it always finds its attempt.
+  await deps.db.insertInto('payment_attempts').values({
+    id: attemptId,
+    order_no: order.order_no,
+    method: req.method,
+    provider,
+    out_trade_no: outTradeNo,
+    status: 'open',
+    action: JSON.stringify({}),
+    payer_id: payerId ?? null,
+    expires_at: expiresAt,
+  }).execute()
+
+  const common = {
+    appId: wechat.appId,
+    description: `${order.merchant_name}-${order.subject}`,
+    outTradeNo,
+    amountFen: order.amount_fen,
+    notifyUrl: `${deps.config.publicUrl}/api/notify/wechatpay`,
+    timeExpire: expiresAt,
+  }
+  let action: PaymentAction
+  try {
+    switch (req.method) {
+      case 'wechat_jsapi': {
+        const { prepayId } = await wechat.pay.createJsapi({ ...common, openid: payerId! })
+        action = { kind: 'jsapi', attemptId, params: wechat.pay.jsapiParams(wechat.appId, prepayId) }
+        break
+      }
+      case 'wechat_h5': {
+        const { h5Url } = await wechat.pay.createH5({ ...common, payerClientIp: ctx.clientIp })
+        action = { kind: 'redirect', attemptId, url: `${h5Url}&redirect_url=${encodeURIComponent(resultUrl(deps.config.publicUrl, order.order_no, 'h5'))}` }
+        break
+      }
+      case 'wechat_native': {
+        const { codeUrl } = await wechat.pay.createNative(common)
+        action = { kind: 'qrcode', attemptId, codeUrl, expiresAt: expiresAt.toISOString(), serverTime: new Date().toISOString() }
+        break
+      }
+      default:
+        throw new HttpError(422, 'method_not_allowed', `method ${req.method} is not available on this server`)
+    }
+  }
+  catch (e) {
+    await deps.db.updateTable('payment_attempts').set({ status: 'failed', updated_at: sql`now()` }).where('id', '=', attemptId).execute()
+    if (e instanceof ProviderError) {
+      deps.log.warn({ orderNo: order.order_no, outTradeNo, providerCode: e.providerCode, kind: e.kind }, 'provider refused or failed to create a payment')
+      throw providerFailure(e)
+    }
+    throw e
+  }
+  await deps.db.updateTable('payment_attempts').set({ action: JSON.stringify(action), updated_at: sql`now()` }).where('id', '=', attemptId).execute()
+  deps.log.info({ orderNo: order.order_no, outTradeNo, method: req.method }, 'payment attempt created')
+  return { action, newSession }
+}

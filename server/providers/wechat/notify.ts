@@ -1,0 +1,76 @@
+import type { WechatTransaction } from './pay-client'
+import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin'
+
+/** The outer JSON of a WeChat Pay v3 notification. */
+export interface WechatNotification {
+  id: string
+  create_time: string
+  event_type: string
+  resource_type: string
+  summary?: string
+  resource: { algorithm: string, ciphertext: string, nonce: string, associated_data?: string, original_type?: string }
+}
+
+export type NotifyVerdict
+  = | { ok: true, notification: WechatNotification, transaction: WechatTransaction, nonce: string }
+    | { ok: false, status: 400 | 401, reason: string }
+
+const MAX_SKEW_SECONDS = 300
+
+/**
+ * Checks a notification before anything is parsed: signature headers present, not a SIGNTEST probe,
+ * fresh timestamp, serial known, SHA256withRSA over `timestamp\nnonce\nbody\n` valid; then decrypts
+ * the resource with the APIv3 key (AEAD_AES_256_GCM).
+ */
+export function verifyWechatNotification(opts: {
+  headers: (name: string) => string | undefined
+  rawBody: string
+  platformPublicKeyPem: string
+  platformPublicKeyId: string
+  apiV3Key: string
+  now?: number
+}): NotifyVerdict {
+  const ts = opts.headers('wechatpay-timestamp')
+  const nonce = opts.headers('wechatpay-nonce')
+  const signature = opts.headers('wechatpay-signature')
+  const serial = opts.headers('wechatpay-serial')
+  if (!ts || !nonce || !signature || !serial)
+    return { ok: false, status: 401, reason: 'missing Wechatpay-* signature headers' }
+  if (signature.startsWith('WECHATPAY/SIGNTEST/'))
+    return { ok: false, status: 401, reason: 'signature probe (WECHATPAY/SIGNTEST) refused' }
+  if (!/^\d{1,12}$/.test(ts))
+    return { ok: false, status: 401, reason: 'malformed Wechatpay-Timestamp' }
+  const now = Math.floor((opts.now ?? Date.now()) / 1000)
+  if (Math.abs(now - Number(ts)) > MAX_SKEW_SECONDS)
+    return { ok: false, status: 401, reason: 'stale Wechatpay-Timestamp (more than 5 minutes off)' }
+  if (serial !== opts.platformPublicKeyId)
+    return { ok: false, status: 401, reason: `unknown Wechatpay-Serial ${serial}` }
+  let valid = false
+  try {
+    valid = Rsa.verify(Formatter.response(ts, nonce, opts.rawBody), signature, opts.platformPublicKeyPem)
+  }
+  catch {
+    valid = false
+  }
+  if (!valid)
+    return { ok: false, status: 401, reason: 'signature does not verify' }
+
+  let notification: WechatNotification
+  try {
+    notification = JSON.parse(opts.rawBody) as WechatNotification
+  }
+  catch {
+    return { ok: false, status: 400, reason: 'body is not JSON' }
+  }
+  const r = notification?.resource
+  if (!r || r.algorithm !== 'AEAD_AES_256_GCM' || typeof r.ciphertext !== 'string' || typeof r.nonce !== 'string')
+    return { ok: false, status: 400, reason: 'resource missing or not AEAD_AES_256_GCM' }
+  let transaction: WechatTransaction
+  try {
+    transaction = JSON.parse(Aes.AesGcm.decrypt(r.ciphertext, opts.apiV3Key, r.nonce, r.associated_data ?? '')) as WechatTransaction
+  }
+  catch {
+    return { ok: false, status: 400, reason: 'resource does not decrypt with the APIv3 key' }
+  }
+  return { ok: true, notification, transaction, nonce }
+}

@@ -1,0 +1,141 @@
+import type { JsapiParams } from '../../../src/api/contract'
+import type { WechatCredentials } from '../../config'
+import { randomBytes } from 'node:crypto'
+import { Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin'
+import { ProviderError } from '../errors'
+
+/** The transaction object of WeChat Pay v3 query and notification (fields we rely on). */
+export interface WechatTransaction {
+  appid: string
+  mchid: string
+  out_trade_no: string
+  transaction_id?: string
+  trade_type?: string
+  trade_state: 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR'
+  trade_state_desc?: string
+  success_time?: string
+  amount?: { total: number, payer_total?: number, currency?: string, payer_currency?: string }
+  payer?: { openid?: string }
+}
+
+export interface CreateOrderInput {
+  appId: string
+  description: string
+  outTradeNo: string
+  amountFen: number
+  notifyUrl: string
+  timeExpire: Date
+}
+
+export interface WechatPayClient {
+  createJsapi: (input: CreateOrderInput & { openid: string }) => Promise<{ prepayId: string }>
+  createH5: (input: CreateOrderInput & { payerClientIp: string }) => Promise<{ h5Url: string }>
+  createNative: (input: CreateOrderInput) => Promise<{ codeUrl: string }>
+  /** null when WeChat has no such order. */
+  query: (outTradeNo: string) => Promise<WechatTransaction | null>
+  close: (outTradeNo: string) => Promise<void>
+  /** The `getBrandWCPayRequest` / `uni.requestPayment` parameters, signed with the merchant key. */
+  jsapiParams: (appId: string, prepayId: string) => JsapiParams
+}
+
+/** RFC 3339 with +08:00, as WeChat documents (`2018-06-08T10:34:56+08:00`). */
+export function toWechatTime(d: Date): string {
+  const cst = new Date(d.getTime() + 8 * 3600_000)
+  return `${cst.toISOString().slice(0, 19)}+08:00`
+}
+
+interface AxiosLikeError {
+  code?: string
+  message: string
+  response?: { status: number, data?: { code?: string, message?: string } }
+}
+
+function toProviderError(e: unknown): ProviderError {
+  const err = e as AxiosLikeError
+  const status = err.response?.status
+  const code = err.response?.data?.code ?? err.code ?? 'UNKNOWN'
+  const message = err.response?.data?.message ?? err.message
+  if (code.startsWith('EV3_RES_'))
+    return new ProviderError('bad_signature', code, `WeChat Pay response failed verification: ${message}`, status)
+  if (status === 404)
+    return new ProviderError('not_found', code, message, status)
+  if (status === undefined || status >= 500 || status === 429)
+    return new ProviderError('unavailable', code, `WeChat Pay unavailable: ${message}`, status)
+  return new ProviderError('rejected', code, `WeChat Pay refused the request: ${code} ${message}`, status)
+}
+
+/**
+ * WeChat Pay API v3 over `wechatpay-axios-plugin`: every request signed with the merchant key,
+ * every response verified against the WeChat Pay public key. `baseUrl` points at the real API or the sandbox.
+ */
+export function createWechatPayClient(creds: WechatCredentials, baseUrl: string, timeoutMs = 10_000): WechatPayClient {
+  const privateKey = Rsa.from(creds.privateKeyPem, Rsa.KEY_TYPE_PRIVATE)
+  const wxpay = new Wechatpay({
+    mchid: creds.mchId,
+    serial: creds.serial,
+    privateKey: creds.privateKeyPem,
+    certs: { [creds.platformPublicKeyId]: creds.platformPublicKeyPem },
+    baseURL: `${baseUrl}/`,
+    timeout: timeoutMs,
+  })
+
+  const base = (input: CreateOrderInput) => ({
+    appid: input.appId,
+    mchid: creds.mchId,
+    description: input.description.slice(0, 127),
+    out_trade_no: input.outTradeNo,
+    time_expire: toWechatTime(input.timeExpire),
+    notify_url: input.notifyUrl,
+    amount: { total: input.amountFen, currency: 'CNY' },
+  })
+
+  async function post<T>(path: string, body: object): Promise<T> {
+    try {
+      const res = await wxpay.chain(path).post(body)
+      return res.data as T
+    }
+    catch (e) {
+      throw toProviderError(e)
+    }
+  }
+
+  return {
+    async createJsapi(input) {
+      const data = await post<{ prepay_id: string }>('v3/pay/transactions/jsapi', { ...base(input), payer: { openid: input.openid } })
+      return { prepayId: data.prepay_id }
+    },
+    async createH5(input) {
+      const data = await post<{ h5_url: string }>('v3/pay/transactions/h5', {
+        ...base(input),
+        scene_info: { payer_client_ip: input.payerClientIp, h5_info: { type: 'Wap' } },
+      })
+      return { h5Url: data.h5_url }
+    },
+    async createNative(input) {
+      const data = await post<{ code_url: string }>('v3/pay/transactions/native', base(input))
+      return { codeUrl: data.code_url }
+    },
+    async query(outTradeNo) {
+      try {
+        const res = await wxpay.chain(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`).get({ params: { mchid: creds.mchId } })
+        return res.data as WechatTransaction
+      }
+      catch (e) {
+        const pe = toProviderError(e)
+        if (pe.kind === 'not_found')
+          return null
+        throw pe
+      }
+    },
+    async close(outTradeNo) {
+      await post(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, { mchid: creds.mchId })
+    },
+    jsapiParams(appId, prepayId) {
+      const timeStamp = String(Formatter.timestamp())
+      const nonceStr = randomBytes(16).toString('hex').toUpperCase()
+      const pkg = `prepay_id=${prepayId}`
+      const paySign = Rsa.sign(Formatter.joinedByLineFeed(appId, timeStamp, nonceStr, pkg), privateKey)
+      return { appId, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign }
+    },
+  }
+}

@@ -1,0 +1,44 @@
+import type { Services } from '../services'
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { HttpError } from '../http/errors'
+import { DemoOrder, DemoOrderCreated, errorResponses } from '../http/schemas'
+import { newOrderNo } from '../orders/ids'
+import { checkoutUrl } from '../payments/urls'
+
+const DEMO_SUBJECTS = ['拿铁咖啡 · 大杯', '牛角面包 ×2', '会员月卡']
+
+const demoOrderRoute = createRoute({
+  method: 'post',
+  path: '/api/demo/orders',
+  tags: ['demo'],
+  summary: 'Create a demo order (demo mode only)',
+  request: { body: { required: true, content: { 'application/json': { schema: DemoOrder } } } },
+  responses: {
+    201: { description: 'The order and the absolute URL of its checkout page', content: { 'application/json': { schema: DemoOrderCreated } } },
+    ...errorResponses(400, 404, 413),
+  },
+})
+
+export function demoRoutes(s: Services, availableMethods: () => import('../../src/api/contract').PayMethod[]) {
+  const app = new OpenAPIHono()
+  app.openapi(demoOrderRoute, async (c) => {
+    if (!s.config.demo)
+      throw new HttpError(404, 'demo_disabled', 'demo orders are disabled on this server (DEMO=false)')
+    const body = c.req.valid('json')
+    const orderNo = newOrderNo()
+    const methods = body.methods ?? availableMethods()
+    await s.db.insertInto('orders').values({
+      order_no: orderNo,
+      subject: body.subject ?? DEMO_SUBJECTS[Math.floor(Math.random() * DEMO_SUBJECTS.length)]!,
+      merchant_name: s.config.merchantName,
+      amount_fen: body.amountFen ?? 1,
+      currency: 'CNY',
+      status: 'pending',
+      methods: JSON.stringify(methods),
+      return_url: `${s.config.publicUrl}/#/pages/index/index`,
+      expires_at: new Date(Date.now() + 30 * 60_000),
+    }).execute()
+    return c.json({ orderNo, checkoutUrl: checkoutUrl(s.config.publicUrl, orderNo) }, 201)
+  })
+  return app
+}

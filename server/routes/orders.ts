@@ -1,0 +1,129 @@
+import type { OrderStatusView } from '../../src/api/contract'
+import type { Services } from '../services'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { streamSSE } from 'hono/streaming'
+import { isFinalStatus } from '../../src/api/contract'
+import { HttpError } from '../http/errors'
+import { errorResponses, Order, OrderNoParam, StatusView } from '../http/schemas'
+import { reconcileOrder } from '../orders/reconcile'
+import { toOrderView, toStatusView } from '../orders/views'
+
+const HEARTBEAT_MS = 15_000
+
+const getOrderRoute = createRoute({
+  method: 'get',
+  path: '/api/orders/{orderNo}',
+  tags: ['orders'],
+  summary: 'An order as the cashier shows it',
+  request: { params: z.object({ orderNo: OrderNoParam }) },
+  responses: {
+    200: { description: 'The order', content: { 'application/json': { schema: Order } } },
+    ...errorResponses(400, 404),
+  },
+})
+
+const statusRoute = createRoute({
+  method: 'get',
+  path: '/api/orders/{orderNo}/status',
+  tags: ['orders'],
+  summary: 'Whether the order is paid — asks the provider when the answer may be stale',
+  description: 'When the order is pending and the provider was last asked more than a few seconds ago, the server queries the provider before answering, so a lost notification heals on read.',
+  request: { params: z.object({ orderNo: OrderNoParam }) },
+  responses: {
+    200: { description: 'Current status', content: { 'application/json': { schema: StatusView } } },
+    ...errorResponses(400, 404),
+  },
+})
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/orders/{orderNo}/events',
+  tags: ['orders'],
+  summary: 'Server-sent events: one `status` event per change; closes on a final state',
+  request: { params: z.object({ orderNo: OrderNoParam }) },
+  responses: {
+    200: { description: '`text/event-stream` of `status` events (data: OrderStatusView) and heartbeat comments', content: { 'text/event-stream': { schema: z.string() } } },
+    ...errorResponses(400, 404),
+  },
+})
+
+export function orderRoutes(s: Services) {
+  const app = new OpenAPIHono()
+  const reconcileDeps = { ...s, wechat: s.wechat && { pay: s.wechat.pay, appIds: s.wechat.appIds } }
+
+  async function load(orderNo: string) {
+    const row = await s.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
+    if (!row)
+      throw new HttpError(404, 'order_not_found', `order ${orderNo} does not exist`)
+    return row
+  }
+
+  app.openapi(getOrderRoute, async (c) => {
+    const row = await load(c.req.valid('param').orderNo)
+    return c.json(toOrderView(row), 200)
+  })
+
+  app.openapi(statusRoute, async (c) => {
+    const { orderNo } = c.req.valid('param')
+    let row = await load(orderNo)
+    if (row.status === 'pending')
+      row = (await reconcileOrder(reconcileDeps, orderNo)) ?? row
+    c.header('Cache-Control', 'no-store')
+    return c.json(toStatusView(row), 200)
+  })
+
+  app.openapi(eventsRoute, async (c) => {
+    const { orderNo } = c.req.valid('param')
+    const first = await load(orderNo)
+    c.header('Cache-Control', 'no-store')
+    c.header('X-Accel-Buffering', 'no')
+    return streamSSE(c, async (stream) => {
+      let last: string | undefined
+      let done = false
+      let wake: (() => void) | undefined
+      const send = async (view: OrderStatusView) => {
+        if (done || view.status === last)
+          return
+        last = view.status
+        await stream.writeSSE({ event: 'status', data: JSON.stringify(view) })
+        if (isFinalStatus(view.status)) {
+          done = true
+          wake?.()
+        }
+      }
+      const unsubscribe = s.bus.subscribe(orderNo, (view) => {
+        void send(view)
+      })
+      stream.onAbort(() => {
+        done = true
+        wake?.()
+      })
+      try {
+        await send(toStatusView(first))
+        // While the client listens, keep reconciling (claimed, so N listeners cost one provider query).
+        // eslint-disable-next-line no-unmodified-loop-condition -- set by the bus listener and onAbort callbacks
+        while (!done) {
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            setTimeout(resolve, Math.min(HEARTBEAT_MS, s.config.reconcileAfterSeconds * 1000))
+          })
+          if (done)
+            break
+          const row = await reconcileOrder(reconcileDeps, orderNo)
+          if (row)
+            await send(toStatusView(row))
+          if (!done)
+            await stream.write(': keep-alive\n\n')
+        }
+      }
+      finally {
+        unsubscribe()
+      }
+    }, async (err, stream) => {
+      s.log.warn({ orderNo, err: err.message }, 'status stream failed')
+      await stream.close()
+    })
+  })
+
+  return app
+}

@@ -1,0 +1,55 @@
+import type { Services } from '../services'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { HttpError } from '../http/errors'
+import { clientIp } from '../http/request'
+import { Action, CreatePayment, errorResponses } from '../http/schemas'
+import { readSessionId, writeSessionCookie } from '../http/session-cookie'
+import { createPayment } from '../payments/create-payment'
+import { IDEMPOTENCY_KEY_PATTERN, requestHash, withIdempotency } from '../payments/idempotency'
+
+const createPaymentRoute = createRoute({
+  method: 'post',
+  path: '/api/payments',
+  tags: ['payments'],
+  summary: 'Start paying an order with one method',
+  description: 'Returns what the cashier must do next. The amount always comes from the server\'s order. An `Idempotency-Key` makes a retried or double-tapped request create one attempt; the same key with another body is a 409.',
+  request: {
+    headers: z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'Idempotency-Key is 8–128 letters, digits, _ or -') }),
+    body: { required: true, content: { 'application/json': { schema: CreatePayment } } },
+  },
+  responses: {
+    200: { description: 'The next step: jsapi | mp | redirect | qrcode | alipay_trade | oauth_required', content: { 'application/json': { schema: Action } } },
+    ...errorResponses(400, 404, 409, 410, 413, 422, 429, 502),
+  },
+})
+
+export function paymentRoutes(s: Services) {
+  const app = new OpenAPIHono()
+  app.openapi(createPaymentRoute, async (c) => {
+    const body = c.req.valid('json')
+    const key = c.req.valid('header')['idempotency-key']
+    const sessionId = readSessionId(c)
+    const session = await s.sessions.get(sessionId)
+    const ip = clientIp(c, s.config)
+    // The session is part of the request's identity: a replay from another browser is another request.
+    const hash = requestHash([body, session?.id ?? null])
+    let created: Awaited<ReturnType<typeof createPayment>>['newSession']
+    const stored = await withIdempotency(s.db, key, hash, async () => {
+      try {
+        const result = await createPayment(s, body, { session, clientIp: ip })
+        created = result.newSession
+        return { status: 200, body: result.action }
+      }
+      catch (e) {
+        if (e instanceof HttpError && !e.extra.retryable && e.status < 500 && e.code !== 'oauth_code_invalid')
+          return { status: e.status, body: e.toBody() }
+        throw e
+      }
+    }, r => r.status < 500 && !(r.status === 200 && (r.body as { kind?: string }).kind === 'oauth_required'))
+    if (created)
+      writeSessionCookie(c, created, s.config.publicUrl.startsWith('https:'))
+
+    return c.json(stored.body as any, stored.status as 200)
+  })
+  return app
+}

@@ -1,0 +1,58 @@
+/**
+ * The payment sandbox: protocol-faithful stand-ins for WeChat Pay API v3, WeChat OAuth and mini program login,
+ * the customer-facing pages and JS bridge, and a control API. Mount with `app.route('/sandbox', sandbox.app)`.
+ * Every route is listed in ./README.md.
+ */
+import type { SandboxContext } from './context'
+import type { Sandbox, SandboxOptions } from './types'
+import { Hono } from 'hono'
+import { bridgeRoute } from './bridge'
+import { controlApi } from './control-api'
+import { defaultFaults } from './faults'
+import { WechatNotifier } from './notifier'
+import { SandboxStore } from './state'
+import { wechatOauth } from './wechat-oauth'
+import { wechatPages } from './wechat-pages'
+import { wechatPayApi } from './wechat-pay-api'
+import { wxError } from './wechat-pay-http'
+
+export type { Sandbox, SandboxFaults, SandboxKeys, SandboxOptions } from './types'
+
+/** Creates the sandbox app (routes relative to its mount point), its live fault settings, and close(). */
+export function createSandbox(options: SandboxOptions): Sandbox {
+  const ctx: SandboxContext = {
+    keys: options.keys,
+    publicUrl: options.publicUrl.replace(/\/+$/, ''),
+    timeScale: options.timeScale,
+    h5Domain: options.h5Domain,
+    faults: defaultFaults(),
+    random: options.random ?? Math.random,
+    store: new SandboxStore(),
+    log: (obj, msg) => {
+      try {
+        options.log?.(obj, msg)
+      }
+      catch {}
+    },
+  }
+  const notifier = new WechatNotifier(ctx)
+
+  const app = new Hono()
+  app.route('/', wechatPayApi(ctx))
+  app.route('/', wechatOauth(ctx))
+  app.route('/', wechatPages(ctx))
+  app.route('/', controlApi(ctx, notifier))
+  app.route('/', bridgeRoute())
+  app.onError((err, c) => {
+    ctx.log({ err: String(err), path: c.req.path }, 'sandbox: unhandled error')
+    if (c.req.path.includes('/wechatpay/v3/'))
+      return wxError(ctx, { status: 500, code: 'SYSTEM_ERROR', message: '系统错误' })
+    return c.json({ error: 'internal sandbox error' }, 500)
+  })
+
+  return {
+    app,
+    faults: ctx.faults,
+    close: () => notifier.close(),
+  }
+}

@@ -1,0 +1,18 @@
+import type { ServerConfig } from './config'
+import type { Db } from './db'
+import type { Logger } from './logger'
+import type { StatusBus } from './orders/status-bus'
+import type { OrderTransitions } from './orders/transitions'
+import type { WechatProvider } from './payments/create-payment'
+import type { SessionStore } from './sessions/store'
+
+/** Everything a route needs, built once at start-up. */
+export interface Services {
+  config: ServerConfig
+  db: Db
+  log: Logger
+  bus: StatusBus
+  sessions: SessionStore
+  transitions: OrderTransitions
+  wechat?: WechatProvider & { appIds: string[] }
+}

@@ -1,0 +1,67 @@
+/** What the OAuth helpers touch, so they can run against fakes in tests. */
+export interface OAuthHost {
+  location: { href: string, search: string, hash: string, pathname: string, replace: (url: string) => void }
+  history: { replaceState: (data: unknown, unused: string, url?: string) => void, state: unknown }
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
+}
+
+const STATE_KEY = 'uc.oauthState'
+const RETRIED_KEY = 'uc.oauthRetried'
+
+export interface OAuthReturn {
+  code: string
+  state: string
+}
+
+/**
+ * Reads `code` and `state` from `location.search` (WeChat puts them before the `#`, even for
+ * hash-routed pages) and removes them from the address bar with `history.replaceState` at once,
+ * so a refresh can never replay a used code. Call it before any request.
+ */
+export function takeOAuthReturn(host: OAuthHost): OAuthReturn | undefined {
+  const params = new URLSearchParams(host.location.search)
+  const code = params.get('code')
+  const state = params.get('state')
+  if (!code && !state)
+    return undefined
+  params.delete('code')
+  params.delete('state')
+  const rest = params.toString()
+  host.history.replaceState(host.history.state, '', `${host.location.pathname}${rest ? `?${rest}` : ''}${host.location.hash}`)
+  return code ? { code, state: state ?? '' } : undefined
+}
+
+/** A fresh random state: 32 hex characters (WeChat allows [A-Za-z0-9], at most 128 bytes). */
+export function newOAuthState(random: (n: number) => Uint8Array = n => crypto.getRandomValues(new Uint8Array(n))): string {
+  return Array.from(random(16), b => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** True when `state` is the one this tab stored before leaving for WeChat. The stored state is used up. */
+export function consumeOAuthState(host: OAuthHost, state: string): boolean {
+  const expected = host.storage.getItem(STATE_KEY)
+  host.storage.removeItem(STATE_KEY)
+  return expected !== null && expected.length > 0 && expected === state
+}
+
+/** Leaves for the authorize URL, remembering its `state` for the check on return. */
+export function beginAuthorization(host: OAuthHost, authorizeUrl: string): void {
+  const state = new URL(authorizeUrl).searchParams.get('state') ?? ''
+  host.storage.setItem(STATE_KEY, state)
+  host.location.replace(authorizeUrl)
+}
+
+/**
+ * After the server said the code is unusable, one fresh authorisation is allowed per order and tab;
+ * a second failure must surface as an error with a retry button, never as a redirect loop.
+ */
+export function mayReauthorize(host: OAuthHost, orderNo: string): boolean {
+  if (host.storage.getItem(RETRIED_KEY) === orderNo)
+    return false
+  host.storage.setItem(RETRIED_KEY, orderNo)
+  return true
+}
+
+/** Once a payment got going, a later bad code may be retried once more. */
+export function resetReauthorizeGuard(host: OAuthHost): void {
+  host.storage.removeItem(RETRIED_KEY)
+}
