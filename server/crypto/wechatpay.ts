@@ -202,7 +202,7 @@ export function signResponse(
 }
 
 /** Anything header-like: a fetch `Headers`, or a plain object whose keys may be in any case. */
-export type HeaderSource = Headers | Record<string, string | string[] | undefined>
+export type HeaderSource = Headers | WechatpaySignatureHeaders | Record<string, string | string[] | undefined>
 
 /** Case-insensitive header read. */
 export function readHeader(headers: HeaderSource, name: string): string | undefined {

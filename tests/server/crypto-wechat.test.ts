@@ -20,7 +20,8 @@ import {
   verifyResponseSignature,
 } from '../../server/crypto/wechatpay'
 
-const { Rsa, Formatter, Aes: { AesGcm } } = pkg
+// The package's typings only describe the default export; at runtime the CommonJS module carries every helper.
+const { Rsa, Formatter, Aes: { AesGcm } } = pkg as unknown as typeof import('wechatpay-axios-plugin')
 
 const VECTORS = join(import.meta.dirname, '../fixtures/vectors')
 const read = (name: string): string => readFileSync(join(VECTORS, name), 'utf8')

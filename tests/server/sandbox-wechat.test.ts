@@ -4,6 +4,7 @@ import type { Sandbox, SandboxKeys } from '../../server/sandbox/types'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Script } from 'node:vm'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -18,7 +19,8 @@ import {
 import { createSandbox } from '../../server/sandbox/index'
 import { ensureSandboxKeys } from '../../server/sandbox/keys'
 
-const { Wechatpay } = pkg
+// The package's typings only describe the default export; at runtime the CommonJS module carries every class.
+const { Wechatpay } = pkg as unknown as typeof import('wechatpay-axios-plugin')
 
 const H5_DOMAIN = '127.0.0.1:5173'
 
@@ -87,13 +89,13 @@ async function wx(method: string, path: string, body?: unknown, opts: { tamper?:
   return { status: res.status, text: replyText, json: replyText ? JSON.parse(replyText) as Record<string, unknown> : {}, verified, headers: res.headers }
 }
 
+// any: the control API answers many shapes; the assertions check them.
 async function control(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, json: any }> {
   const res = await fetch(`${origin}/sandbox/api${path}`, {
     method,
     headers: { 'Content-Type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
-  // any: the control API answers many shapes; the assertions check them.
   return { status: res.status, json: await res.json() as any }
 }
 
@@ -176,14 +178,14 @@ beforeAll(async () => {
   handler = (req, env) => root.fetch(req, env as object)
 })
 
+beforeEach(async () => {
+  await control('DELETE', '/faults')
+})
+
 afterAll(async () => {
   await sandbox?.close()
   await Promise.all(servers.map(s => new Promise(r => s.close(r))))
   rmSync(dataDir, { recursive: true, force: true })
-})
-
-beforeEach(async () => {
-  await control('DELETE', '/faults')
 })
 
 describe('sandbox keys', () => {
@@ -420,7 +422,7 @@ describe('wechat pay v3: orders', () => {
       amount: { total: 1, currency: 'CNY' },
     })
     expect(created.status).toBe(200)
-    expect(created.data.code_url).toMatch(/^weixin:\/\//)
+    expect((created.data as unknown as { code_url: string }).code_url).toMatch(/^weixin:\/\//)
     const q = await wxpay.v3.pay.transactions.outTradeNo._out_trade_no_.get({ params: { mchid: w.mchId }, out_trade_no: otn })
     expect(q.data.trade_state).toBe('NOTPAY')
     const closed = await wxpay.v3.pay.transactions.outTradeNo._out_trade_no_.close.post({ mchid: w.mchId }, { out_trade_no: otn })
@@ -443,6 +445,7 @@ describe('wechat pay v3: notifications', () => {
     const [n] = await waitFor(() => notificationsFor(otn).length > 0 && notificationsFor(otn))
     expect(n.headers['wechatpay-serial']).toBe(keys.wechat.platformPublicKeyId)
     expect(n.headers['wechatpay-signature-type']).toBe('WECHATPAY2-SHA256-RSA2048')
+    // any: the event is checked field by field below.
     const event = JSON.parse(n.body) as Record<string, any>
     expect(event).toMatchObject({ event_type: 'TRANSACTION.SUCCESS', resource_type: 'encrypt-resource', summary: '支付成功', resource: { algorithm: 'AEAD_AES_256_GCM', associated_data: 'transaction', original_type: 'transaction' } })
     expect(event.resource.nonce).toMatch(/^\w{12}$/)
@@ -598,7 +601,7 @@ describe('customer-facing pages and the bridge', () => {
     expect(js).toContain('window.WeixinJSBridge')
     expect(js).toContain('getBrandWCPayRequest')
     expect(js).toContain('WeixinJSBridgeReady')
-    expect(() => new Function(js)).not.toThrow()
+    expect(() => new Script(js)).not.toThrow()
   })
 
   it('jsapi bridge endpoint verifies paySign and the prepay_id', async () => {

@@ -1,0 +1,34 @@
+import { expect, test } from '@playwright/test'
+import { createOrder, newContext, UA } from './support'
+
+test.describe('the checkout knows where it runs', () => {
+  test('WeChat on an iPhone: the debug panel says wechat / ios', async ({ browser }) => {
+    const context = await newContext(browser, UA.wechatIphone)
+    const page = await context.newPage()
+    const { orderNo } = await createOrder()
+    // No bridge here: the page must still render and explain where it is.
+    await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}&debug=1`)
+    await expect(page.getByTestId('debug-env')).toContainText('wechat / ios')
+    await context.close()
+  })
+
+  test('desktop Chrome: the debug panel says desktop-browser', async ({ browser }) => {
+    const context = await newContext(browser, UA.desktopChrome)
+    const page = await context.newPage()
+    const { orderNo } = await createOrder()
+    await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}&debug=1`)
+    await expect(page.getByTestId('debug-env')).toContainText('desktop-browser / windows')
+    await context.close()
+  })
+
+  test('the landing page creates a demo order and opens its checkout', async ({ browser }) => {
+    const context = await newContext(browser, UA.iphoneSafari)
+    const page = await context.newPage()
+    await page.goto('/')
+    await page.getByTestId('start-demo').click()
+    await expect(page).toHaveURL(/pages\/checkout\/checkout\?orderNo=O/)
+    await expect(page.getByTestId('amount')).toHaveText('¥0.01')
+    await expect(page.locator('[data-method="wechat_h5"]')).toBeVisible()
+    await context.close()
+  })
+})
