@@ -12,10 +12,15 @@ export interface BridgePart {
 }
 
 const PRELUDE = `var sandboxScript = document.currentScript;
-var sandboxApi = new URL('api/', sandboxScript && sandboxScript.src ? sandboxScript.src : location.origin + '/sandbox/bridge.js').href;
+var sandboxSrc = sandboxScript && sandboxScript.src;
+// Loaded by a <script src> tag: the API sits next to this file. Injected inline: same origin, /sandbox/api/.
+function sandboxApi() {
+  return new URL('api/', sandboxSrc || (location.origin + '/sandbox/bridge.js')).href;
+}
 function sandboxPost(path, body) {
-  return fetch(sandboxApi + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'include', body: JSON.stringify(body) })
-    .then(function (r) { return r.json() });
+  return Promise.resolve().then(function () {
+    return fetch(sandboxApi() + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'include', body: JSON.stringify(body) });
+  }).then(function (r) { return r.json() });
 }
 function sandboxOutcome(provider, fallback) {
   var choice = window.__sandboxBridge && window.__sandboxBridge[provider];
