@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from './config'
 import { startServer } from './index'
 
 async function main(): Promise<void> {
+  if (existsSync('.env'))
+    process.loadEnvFile('.env')
   let config
   try {
     config = loadConfig()

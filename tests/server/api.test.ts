@@ -1,0 +1,411 @@
+import type { OrderPaidEvent } from '../../server/orders/transitions'
+import type { TestServer } from '../helpers/server'
+import { createPublicKey, verify } from 'node:crypto'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { snapshotTables } from '../helpers/db-snapshot'
+import { key, removeDir, startTestServer } from '../helpers/server'
+import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'
+
+let server: TestServer
+const paidEvents: OrderPaidEvent[] = []
+
+async function demoOrder(body: Record<string, unknown> = {}): Promise<string> {
+  const res = await server.call('POST', '/api/demo/orders', { body })
+  expect(res.status).toBe(201)
+  return res.json.orderNo as string
+}
+
+async function pay(orderNo: string, method: string, extra: Record<string, unknown> = {}, idem = key(), headers: Record<string, string> = {}) {
+  return server.call('POST', '/api/payments', { body: { orderNo, method, ...extra }, headers: { 'Idempotency-Key': idem, ...headers } })
+}
+
+async function attemptsOf(orderNo: string) {
+  return server.services.db.selectFrom('payment_attempts').selectAll().where('order_no', '=', orderNo).orderBy('created_at').execute()
+}
+
+async function sandboxCall(pathname: string, body?: unknown) {
+  const res = await fetch(`${server.url}/sandbox${pathname}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return res.json() as Promise<Record<string, unknown>>
+}
+
+async function setFaults(patch: Record<string, unknown> | null) {
+  await fetch(`${server.url}/sandbox/api/faults`, patch ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) } : { method: 'DELETE' })
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const until = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (ok(v) || Date.now() > until)
+      return v
+    await new Promise(r => setTimeout(r, 50))
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestServer()
+  server.services.transitions.events.on('order.paid', e => paidEvents.push(e))
+})
+
+afterAll(async () => {
+  await server.close()
+  removeDir(server.dataDir)
+})
+
+describe('orders', () => {
+  it('serves an order with its amount in integer fen', async () => {
+    const orderNo = await demoOrder({ amountFen: 1999, subject: '测试' })
+    const res = await server.call('GET', `/api/orders/${orderNo}`)
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({ orderNo, amountFen: 1999, currency: 'CNY', status: 'pending', subject: '测试' })
+  })
+
+  it('answers 404 order_not_found for an unknown order and 400 for a malformed number', async () => {
+    expect((await server.call('GET', '/api/orders/O0000NOPE')).json).toEqual({ code: 'order_not_found', message: expect.any(String) })
+    expect((await server.call('GET', '/api/orders/O0000NOPE/status')).status).toBe(404)
+    const bad = await server.call('GET', `/api/orders/${encodeURIComponent('<script>')}`)
+    expect(bad.status).toBe(400)
+    expect(bad.json.code).toBe('validation_failed')
+  })
+
+  it('answers unknown API paths with a JSON 404', async () => {
+    const res = await server.call('GET', '/api/nope')
+    expect(res.status).toBe(404)
+    expect(res.json.code).toBe('not_found')
+  })
+})
+
+describe('pOST /api/payments: bad input', () => {
+  it('400 bad_request on malformed JSON', async () => {
+    const orderNo = await demoOrder()
+    const res = await server.call('POST', '/api/payments', { rawBody: `{"orderNo":"${orderNo}",`, headers: { 'Idempotency-Key': key() } })
+    expect(res.status).toBe(400)
+    expect(res.json.code).toBe('bad_request')
+  })
+
+  it('400 validation_failed on wrong types, naming the field', async () => {
+    const res = await server.call('POST', '/api/payments', { body: { orderNo: 42, method: 'wechat_native' }, headers: { 'Idempotency-Key': key() } })
+    expect(res.status).toBe(400)
+    expect(res.json.code).toBe('validation_failed')
+    expect(res.json.message).toContain('orderNo')
+  })
+
+  it('400 without an Idempotency-Key', async () => {
+    const orderNo = await demoOrder()
+    const res = await server.call('POST', '/api/payments', { body: { orderNo, method: 'wechat_native' } })
+    expect(res.status).toBe(400)
+    expect(res.json.message).toMatch(/idempotency-key/i)
+  })
+
+  it('413 on a body over 64 KB', async () => {
+    const res = await server.call('POST', '/api/payments', { rawBody: JSON.stringify({ orderNo: 'x'.repeat(70_000), method: 'wechat_native' }), headers: { 'Idempotency-Key': key() } })
+    expect(res.status).toBe(413)
+    expect(res.json.code).toBe('payload_too_large')
+  })
+
+  it('415 when the body is not JSON', async () => {
+    const res = await server.call('POST', '/api/payments', { rawBody: 'orderNo=1', headers: { 'Idempotency-Key': key(), 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(res.status).toBe(415)
+  })
+
+  it('never takes an amount from the client: a request carrying one is refused and creates nothing', async () => {
+    const orderNo = await demoOrder({ amountFen: 500 })
+    const res = await pay(orderNo, 'wechat_native', { amountFen: 1 })
+    expect(res.status).toBe(400)
+    expect(res.json.message).toContain('amountFen')
+    expect(await attemptsOf(orderNo)).toHaveLength(0)
+    const ok = await pay(orderNo, 'wechat_native')
+    expect(ok.status).toBe(200)
+    const listed = await sandboxCall('/api/payments?status=all') as { payments: Array<{ out_trade_no: string, amount_total: number }> }
+    const [attempt] = await attemptsOf(orderNo)
+    expect(listed.payments.find(p => p.out_trade_no === attempt!.out_trade_no)?.amount_total).toBe(500)
+  })
+
+  it('404 for an unknown order, 422 for a method the order does not allow, 410 for an expired order', async () => {
+    expect((await pay('O0000NOPE1', 'wechat_native')).json.code).toBe('order_not_found')
+    const limited = await demoOrder({ methods: ['wechat_native'] })
+    const refused = await pay(limited, 'wechat_h5')
+    expect(refused.status).toBe(422)
+    expect(refused.json.code).toBe('method_not_allowed')
+    const expired = await demoOrder()
+    await server.services.db.updateTable('orders').set({ expires_at: new Date(Date.now() - 1000) }).where('order_no', '=', expired).execute()
+    const late = await pay(expired, 'wechat_native')
+    expect(late.status).toBe(410)
+    expect(late.json.code).toBe('order_expired')
+    expect((await server.call('GET', `/api/orders/${expired}`)).json.status).toBe('closed')
+  })
+})
+
+describe('idempotency', () => {
+  it('a replay with the same key returns the same response and makes no second prepay', async () => {
+    const orderNo = await demoOrder()
+    const k = key()
+    const [a, b] = await Promise.all([pay(orderNo, 'wechat_native', {}, k), pay(orderNo, 'wechat_native', {}, k)])
+    const c = await pay(orderNo, 'wechat_native', {}, k)
+    expect(a.status).toBe(200)
+    expect(b.json).toEqual(a.json)
+    expect(c.json).toEqual(a.json)
+    expect(await attemptsOf(orderNo)).toHaveLength(1)
+    const listed = await sandboxCall('/api/payments?status=all') as { payments: Array<{ out_trade_no: string }> }
+    const [attempt] = await attemptsOf(orderNo)
+    expect(listed.payments.filter(p => p.out_trade_no === attempt!.out_trade_no)).toHaveLength(1)
+  })
+
+  it('the same key with a different request is a 409', async () => {
+    const orderNo = await demoOrder()
+    const k = key()
+    expect((await pay(orderNo, 'wechat_native', {}, k)).status).toBe(200)
+    const res = await pay(orderNo, 'wechat_h5', {}, k)
+    expect(res.status).toBe(409)
+    expect(res.json.code).toBe('idempotency_conflict')
+  })
+})
+
+describe('weChat Pay through the sandbox', () => {
+  it('native: a code_url; paid in the sandbox → notified → paid, fulfilled once', async () => {
+    const orderNo = await demoOrder({ amountFen: 321 })
+    const res = await pay(orderNo, 'wechat_native')
+    expect(res.json).toMatchObject({ kind: 'qrcode', codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/) })
+    await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+    const status = await waitFor(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid')
+    expect(status.json).toMatchObject({ status: 'paid', amountFen: 321 })
+    expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+  })
+
+  it('h5: the redirect URL carries an encoded redirect_url back to the result page', async () => {
+    const orderNo = await demoOrder()
+    const res = await pay(orderNo, 'wechat_h5')
+    expect(res.json.kind).toBe('redirect')
+    const url = new URL(res.json.url as string)
+    expect(url.searchParams.get('redirect_url')).toBe(`${server.url}/#/pages/result/result?orderNo=${orderNo}&from=h5`)
+  })
+
+  it('a duplicate notification makes one transition', async () => {
+    await setFaults({ duplicateNotifyRate: 1 })
+    try {
+      const orderNo = await demoOrder()
+      const res = await pay(orderNo, 'wechat_native')
+      await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+      await waitFor(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
+      const [attempt] = await attemptsOf(orderNo)
+      interface Log { notifications: Array<{ attempts: Array<{ acknowledged: boolean }> }> }
+      const delivered = (log: Log) => log.notifications.flatMap(n => n.attempts).filter(a => a.acknowledged).length
+      const log = await waitFor(() => sandboxCall(`/api/wechat/notifications?out_trade_no=${attempt!.out_trade_no}`) as Promise<unknown> as Promise<Log>, l => delivered(l) >= 2)
+      // Both copies were accepted (200) by the server ...
+      expect(delivered(log)).toBeGreaterThanOrEqual(2)
+      expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+      const events = await server.services.db.selectFrom('provider_events').selectAll().where('out_trade_no', '=', attempt!.out_trade_no).execute()
+      expect(events).toHaveLength(1)
+    }
+    finally {
+      await setFaults(null)
+    }
+  })
+
+  it('a dropped notification still ends paid through the status endpoint', async () => {
+    await setFaults({ dropNotifyRate: 1 })
+    try {
+      const orderNo = await demoOrder()
+      const res = await pay(orderNo, 'wechat_native')
+      await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+      await new Promise(r => setTimeout(r, 300))
+      expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
+      const healed = await waitFor(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
+      expect(healed.json.status).toBe('paid')
+      expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+    }
+    finally {
+      await setFaults(null)
+    }
+  })
+})
+
+describe('notifications: forged, probed, stale and replayed ones change nothing', () => {
+  async function openAttempt(amountFen = 100) {
+    const orderNo = await demoOrder({ amountFen })
+    await pay(orderNo, 'wechat_native')
+    const [attempt] = await attemptsOf(orderNo)
+    return { orderNo, outTradeNo: attempt!.out_trade_no }
+  }
+
+  async function post(n: { headers: Record<string, string>, body: string }) {
+    return server.call('POST', '/api/notify/wechatpay', { rawBody: n.body, headers: n.headers })
+  }
+
+  it.each([
+    ['signed with another key', { signWith: 'stranger' }, 401],
+    ['a SIGNTEST probe', { signature: 'WECHATPAY/SIGNTEST/abc' }, 401],
+    ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 600 }, 401],
+  ] as const)('%s → %i', async (_, opts, status) => {
+    const { orderNo, outTradeNo } = await openAttempt()
+    const before = await snapshotTables(server.services.db)
+    const n = craftNotification(server.keys(), { out_trade_no: outTradeNo, total: 100 }, { ...opts, signWith: 'signWith' in opts ? strangerKeyPem() : undefined })
+    const res = await post(n)
+    expect(res.status).toBe(status)
+    expect(res.json.code).toBe('invalid_signature')
+    expect(await snapshotTables(server.services.db)).toBe(before)
+    expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
+  })
+
+  it.each([
+    ['a tampered amount', { total: 1 }],
+    ['another currency', { currency: 'USD' }],
+    ['another merchant', { mchid: '1999999999' }],
+    ['an unknown out_trade_no', { out_trade_no: 'P000000000000UNKNOWN' }],
+  ])('%s → 400 notification_mismatch, nothing changed', async (_, override) => {
+    const { orderNo, outTradeNo } = await openAttempt()
+    const before = await snapshotTables(server.services.db)
+    const res = await post(craftNotification(server.keys(), { out_trade_no: outTradeNo, total: 100, ...override }))
+    expect(res.status).toBe(400)
+    expect(res.json.code).toBe('notification_mismatch')
+    expect(await snapshotTables(server.services.db)).toBe(before)
+    expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
+  })
+
+  it('a genuine one is applied; the same signed request replayed is refused and changes nothing', async () => {
+    const { orderNo, outTradeNo } = await openAttempt()
+    const n = craftNotification(server.keys(), { out_trade_no: outTradeNo, total: 100 })
+    const first = await post(n)
+    expect(first.status).toBe(200)
+    expect(first.json).toEqual({ code: 'SUCCESS', message: '成功' })
+    expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('paid')
+    const before = await snapshotTables(server.services.db)
+    const replay = await post(n)
+    expect(replay.status).toBe(401)
+    expect(await snapshotTables(server.services.db)).toBe(before)
+    expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+  })
+
+  it('a body that is not a notification is refused', async () => {
+    const res = await server.call('POST', '/api/notify/wechatpay', { rawBody: 'garbage' })
+    expect(res.status).toBe(401)
+  })
+})
+
+describe('weChat OAuth inside WeChat', () => {
+  async function authorize(authorizeUrl: string, cookie = ''): Promise<{ code: string, state: string, location: string }> {
+    const res = await fetch(authorizeUrl.replace(/#wechat_redirect$/, ''), { redirect: 'manual', headers: cookie ? { cookie } : {} })
+    expect(res.status).toBe(302)
+    const location = res.headers.get('location')!
+    const query = new URL(location.split('#')[0]!).searchParams
+    return { code: query.get('code')!, state: query.get('state')!, location }
+  }
+
+  it('oauth_required → code back before the # → JSAPI params that verify; the openid is never returned', async () => {
+    const orderNo = await demoOrder()
+    const first = await pay(orderNo, 'wechat_jsapi', { oauthState: 'abcdef123456' })
+    expect(first.json.kind).toBe('oauth_required')
+    const cookie = first.headers.get('set-cookie')!
+    expect(cookie).toMatch(/uc_sid=[\w-]+;.*HttpOnly/i)
+    expect(cookie).toMatch(/SameSite=Lax/i)
+    const authorizeUrl = first.json.authorizeUrl as string
+    expect(authorizeUrl).toContain(`redirect_uri=${encodeURIComponent(`${server.url}/#/pages/checkout/checkout?orderNo=${orderNo}`)}&response_type=code&scope=snsapi_base&state=abcdef123456#wechat_redirect`)
+    const { code, state, location } = await authorize(authorizeUrl)
+    expect(location).toMatch(/\/\?code=[^#]+&state=abcdef123456#\/pages\/checkout\/checkout\?orderNo=/)
+    const sid = cookie.split(';')[0]!
+    const res = await pay(orderNo, 'wechat_jsapi', { wechatCode: code, oauthState: state }, key(), { cookie: sid })
+    expect(res.status).toBe(200)
+    expect(res.json.kind).toBe('jsapi')
+    const p = res.json.params as Record<string, string>
+    const keys = server.keys()
+    expect(p.appId).toBe(keys.wechat.appId)
+    const ok = verify('sha256', Buffer.from(`${p.appId}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`), createPublicKey(keys.wechat.merchantPublicKeyPem), Buffer.from(p.paySign!, 'base64'))
+    expect(ok).toBe(true)
+    expect(res.text).not.toMatch(/"openid"/)
+    // The session now has the openid: the next payment needs no authorisation.
+    const again = await pay(orderNo, 'wechat_jsapi', {}, key(), { cookie: sid })
+    expect(again.json.kind).toBe('jsapi')
+  })
+
+  it('a reused code → 409 oauth_code_invalid with a fresh authorize URL', async () => {
+    const orderNo = await demoOrder()
+    const first = await pay(orderNo, 'wechat_jsapi', { oauthState: 'state0000001' })
+    const sid = first.headers.get('set-cookie')!.split(';')[0]!
+    const { code, state } = await authorize(first.json.authorizeUrl as string)
+    expect((await pay(orderNo, 'wechat_jsapi', { wechatCode: code, oauthState: state }, key(), { cookie: sid })).status).toBe(200)
+    // Another browser tries the same code.
+    const other = await pay(orderNo, 'wechat_jsapi', { oauthState: 'state0000002' })
+    const otherSid = other.headers.get('set-cookie')!.split(';')[0]!
+    const reused = await pay(orderNo, 'wechat_jsapi', { wechatCode: code, oauthState: 'state0000002' }, key(), { cookie: otherSid })
+    expect(reused.status).toBe(409)
+    expect(reused.json.code).toBe('oauth_code_invalid')
+    expect(reused.json.authorizeUrl).toMatch(/connect\/oauth2\/authorize\?appid=.+&state=[a-f0-9]{32}#wechat_redirect$/)
+  })
+
+  it('a state that is not the one this browser started with → 400 oauth_state_mismatch, nothing exchanged', async () => {
+    const orderNo = await demoOrder()
+    const first = await pay(orderNo, 'wechat_jsapi', { oauthState: 'mystate00001' })
+    const sid = first.headers.get('set-cookie')!.split(';')[0]!
+    const { code } = await authorize(first.json.authorizeUrl as string)
+    const res = await pay(orderNo, 'wechat_jsapi', { wechatCode: code, oauthState: 'evilstate001' }, key(), { cookie: sid })
+    expect(res.status).toBe(400)
+    expect(res.json.code).toBe('oauth_state_mismatch')
+    // The code was not spent: the right state still works.
+    expect((await pay(orderNo, 'wechat_jsapi', { wechatCode: code, oauthState: 'mystate00001' }, key(), { cookie: sid })).json.kind).toBe('jsapi')
+  })
+})
+
+describe('server-sent events', () => {
+  it('sends the current status, then paid, then closes', async () => {
+    const orderNo = await demoOrder()
+    const res = await pay(orderNo, 'wechat_native')
+    const stream = await fetch(`${server.url}/api/orders/${orderNo}/events`)
+    expect(stream.headers.get('content-type')).toContain('text/event-stream')
+    const reader = stream.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    const first = await reader.read()
+    text += decoder.decode(first.value)
+    expect(text).toContain('event: status')
+    expect(text).toContain('"status":"pending"')
+    await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done)
+        break
+      text += decoder.decode(value)
+    }
+    expect(text).toContain('"status":"paid"')
+  })
+})
+
+describe('the OpenAPI document', () => {
+  it('validates as OpenAPI 3.1 and documents every endpoint', async () => {
+    const res = await server.call('GET', '/api/openapi.json')
+    expect(res.json.openapi).toBe('3.1.0')
+    const result = await new Validator().validate(res.json as object)
+    expect(result.errors ?? []).toEqual([])
+    expect(result.valid).toBe(true)
+    const paths = Object.keys(res.json.paths as object)
+    for (const p of ['/api/orders/{orderNo}', '/api/orders/{orderNo}/status', '/api/orders/{orderNo}/events', '/api/payments', '/api/notify/wechatpay', '/api/demo/orders'])
+      expect(paths).toContain(p)
+    const page = await server.call('GET', '/api/docs')
+    expect(page.text).toContain('POST /api/payments')
+  })
+})
+
+describe('restart', () => {
+  it('a server restarted on the same data directory loses nothing', async () => {
+    const other = await startTestServer()
+    const orderNo = (await other.call('POST', '/api/demo/orders', { body: { amountFen: 777 } })).json.orderNo as string
+    const created = await other.call('POST', '/api/payments', { body: { orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': 'restart-key-1' } })
+    await fetch(`${other.url}/sandbox/api/wechat/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: created.json.codeUrl }) })
+    await waitFor(() => other.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
+    const { count } = await other.services.db.selectFrom('payment_attempts').select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
+    await other.close()
+    const again = await startTestServer({ dataDir: other.dataDir })
+    try {
+      expect((await again.call('GET', `/api/orders/${orderNo}`)).json).toMatchObject({ status: 'paid', amountFen: 777 })
+      const replay = await again.call('POST', '/api/payments', { body: { orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': 'restart-key-1' } })
+      expect(replay.json).toEqual(created.json)
+      const after = await again.services.db.selectFrom('payment_attempts').select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
+      expect(after.count).toBe(count)
+    }
+    finally {
+      await again.close()
+      removeDir(other.dataDir)
+    }
+  })
+})
