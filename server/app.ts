@@ -13,12 +13,18 @@ import { mountDocs } from './routes/docs'
 import { wechatNotifyRoutes } from './routes/notify-wechat'
 import { orderRoutes } from './routes/orders'
 import { paymentRoutes } from './routes/payments'
+import { sessionRoutes } from './routes/sessions'
 
 export const MAX_BODY_BYTES = 64 * 1024
 
 /** The methods this server can take, given what is configured. */
 export function availableMethods(s: Services): PayMethod[] {
-  return s.wechat ? ['wechat_jsapi', 'wechat_h5', 'wechat_native'] : []
+  const methods: PayMethod[] = []
+  if (s.wechat)
+    methods.push('wechat_jsapi', 'wechat_h5', 'wechat_native')
+  if (s.wechat?.miniProgram)
+    methods.push('wechat_mp')
+  return methods
 }
 
 function summarizeZodIssues(error: { issues: Array<{ path: PropertyKey[], message: string }> }): string {
@@ -60,6 +66,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
 
   app.route('/', orderRoutes(s))
   app.route('/', paymentRoutes(s))
+  app.route('/', sessionRoutes(s))
   app.route('/', demoRoutes(s, () => availableMethods(s)))
   app.route('/', wechatNotifyRoutes(s))
   app.openAPIRegistry.registerPath({

@@ -9,7 +9,7 @@ import { openDatabase } from './db'
 import { createLogger } from './logger'
 import { createLocalStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
-import { createWechatOAuthClient } from './providers/wechat/oauth'
+import { createMiniProgramLogin, createWechatOAuthClient } from './providers/wechat/oauth'
 import { createWechatPayClient } from './providers/wechat/pay-client'
 import { createSandbox } from './sandbox/index'
 import { ensureSandboxKeys } from './sandbox/keys'
@@ -86,6 +86,9 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
       appIds: [creds.appId, ...(creds.miniProgramAppId ? [creds.miniProgramAppId] : [])],
       pay: createWechatPayClient(creds, config.bases.wechatPay),
       oauth: createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: config.bases.wechatOAuth, apiBase: config.bases.wechatApi }),
+      miniProgram: creds.miniProgramAppId && creds.miniProgramSecret
+        ? { appId: creds.miniProgramAppId, login: createMiniProgramLogin({ appId: creds.miniProgramAppId, secret: creds.miniProgramSecret, apiBase: config.bases.wechatApi }) }
+        : undefined,
     }
   }
   transitions.events.on('order.paid', (e) => {

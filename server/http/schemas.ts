@@ -3,6 +3,8 @@ import type {
   CreatePaymentRequest,
   DemoOrderRequest,
   DemoOrderResponse,
+  MiniProgramSessionRequest,
+  MiniProgramSessionResponse,
   OrderStatusView,
   OrderView,
   PaymentAction,
@@ -103,6 +105,15 @@ export const Action = conforms<PaymentAction>()(z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('alipay_trade'), attemptId: z.string(), tradeNo: z.string() }),
   z.object({ kind: z.literal('oauth_required'), provider: z.enum(['wechat', 'alipay']), authorizeUrl: z.string() }),
 ]).openapi('PaymentAction'))
+
+export const MpSession = conforms<MiniProgramSessionRequest>()(z.object({
+  code: z.string().min(1).max(256).regex(/^[\w-]+$/, 'codes are letters, digits, _ or -'),
+}).strict().openapi('MiniProgramSessionRequest'))
+
+export const MpSessionCreated = conforms<MiniProgramSessionResponse>()(z.object({
+  sessionToken: z.string(),
+  expiresAt: z.string(),
+}).openapi('MiniProgramSessionResponse'))
 
 export const DemoOrder = conforms<DemoOrderRequest>()(z.object({
   subject: z.string().min(1).max(64).optional(),

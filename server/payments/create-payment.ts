@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
 import type { OrderTransitions } from '../orders/transitions'
-import type { WechatOAuthClient } from '../providers/wechat/oauth'
+import type { MiniProgramLogin, WechatOAuthClient } from '../providers/wechat/oauth'
 import type { WechatPayClient } from '../providers/wechat/pay-client'
 import type { SessionRow, SessionStore } from '../sessions/store'
 import { randomBytes } from 'node:crypto'
@@ -19,6 +19,8 @@ export interface WechatProvider {
   appId: string
   pay: WechatPayClient
   oauth: WechatOAuthClient
+  /** Present when a mini program (appid + secret) is configured. */
+  miniProgram?: { appId: string, login: MiniProgramLogin }
 }
 
 export interface PaymentDeps {
@@ -71,9 +73,11 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   const provider = providerOf(req.method)
   if (provider === 'wechat' && !deps.wechat)
     throw new HttpError(422, 'method_not_allowed', 'WeChat Pay is not configured on this server')
-  if (provider === 'alipay' || req.method === 'wechat_mp')
+  if (provider === 'alipay')
     throw new HttpError(422, 'method_not_allowed', `method ${req.method} is not available on this server yet`)
   const wechat = deps.wechat!
+  if (req.method === 'wechat_mp' && !wechat.miniProgram)
+    throw new HttpError(422, 'method_not_allowed', 'no mini program is configured on this server')
 
   let session = ctx.session
   let newSession: SessionRow | undefined
@@ -118,6 +122,12 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     }
   }
 
+  if (req.method === 'wechat_mp') {
+    payerId = session?.wechat_mp_openid ?? undefined
+    if (!payerId)
+      throw new HttpError(401, 'session_required', 'log in through the mini program first (POST /api/mp/session), then send X-Session-Token')
+  }
+
   const now = new Date()
   const expiresAt = new Date(Math.min(new Date(order.expires_at).getTime(), now.getTime() + deps.config.qrTtlSeconds * 1000))
   const attemptId = newAttemptId()
@@ -136,7 +146,7 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   }).execute()
 
   const common = {
-    appId: wechat.appId,
+    appId: req.method === 'wechat_mp' ? wechat.miniProgram!.appId : wechat.appId,
     description: `${order.merchant_name}-${order.subject}`,
     outTradeNo,
     amountFen: order.amount_fen,
@@ -149,6 +159,12 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
       case 'wechat_jsapi': {
         const { prepayId } = await wechat.pay.createJsapi({ ...common, openid: payerId! })
         action = { kind: 'jsapi', attemptId, params: wechat.pay.jsapiParams(wechat.appId, prepayId) }
+        break
+      }
+      case 'wechat_mp': {
+        const { prepayId } = await wechat.pay.createJsapi({ ...common, openid: payerId! })
+        const { appId: _signedFor, ...params } = wechat.pay.jsapiParams(common.appId, prepayId)
+        action = { kind: 'mp', attemptId, params }
         break
       }
       case 'wechat_h5': {

@@ -55,6 +55,33 @@ export const wechatBridgePart: BridgePart = {
 }`,
 }
 
+/**
+ * AlipayJSBridge: `call('tradePay', {tradeNO}, cb)` POSTs to `api/alipay/trade-pay` with the resultCode chosen by
+ * `window.__sandboxBridge.alipay` ('9000' default | '8000' | '4000' | '6001' | '6002' | '6004'); the callback gets
+ * `{resultCode, memo, result, callbackUrl}`. 9000 pays the trade; 8000 and 6004 pay it too (the payment went through
+ * but the app cannot tell: the page must query); 4000, 6001 and 6002 leave it unpaid.
+ * `AlipayJSBridgeReady` is dispatched on document on the next tick.
+ */
+export const alipayBridgePart: BridgePart = {
+  name: 'AlipayJSBridge',
+  js: `if (!window.AlipayJSBridge) {
+  window.AlipayJSBridge = {
+    call: function (name, params, cb) {
+      var done = typeof cb === 'function' ? cb : typeof params === 'function' ? params : function () {};
+      if (name !== 'tradePay') {
+        setTimeout(function () { done({ error: 1, errorMessage: name + ' is not supported by the sandbox' }) }, 0);
+        return;
+      }
+      var p = params && typeof params === 'object' ? params : {};
+      sandboxPost('alipay/trade-pay', { tradeNO: p.tradeNO, resultCode: sandboxOutcome('alipay', '9000') })
+        .then(function (res) { done(res) })
+        .catch(function (e) { done({ resultCode: '6002', memo: String(e && e.message || e), result: '', callbackUrl: '' }) });
+    }
+  };
+  setTimeout(function () { document.dispatchEvent(new Event('AlipayJSBridgeReady')) }, 0);
+}`,
+}
+
 /** Concatenates the prelude and the parts into one self-contained script. */
 export function buildBridgeScript(parts: readonly BridgePart[]): string {
   const body = parts.map(p => `// --- ${p.name} ---\n(function () {\n${p.js}\n})();`).join('\n')
@@ -64,7 +91,8 @@ export function buildBridgeScript(parts: readonly BridgePart[]): string {
 /**
  * Route serving the bridge script. The parts served, in order:
  * - wechatBridgePart (WeixinJSBridge)
- * - AlipayJSBridge: pass its BridgePart in `extraParts` (it plugs in next to the WeChat one).
+ * - `extraParts`, in order (the sandbox passes alipayBridgePart). Both bridges are always defined: the page's
+ *   user agent decides which one the cashier uses.
  */
 export function bridgeRoute(extraParts: readonly BridgePart[] = []): Hono {
   const app = new Hono()

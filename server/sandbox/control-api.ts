@@ -2,7 +2,7 @@
  * Sandbox control API (JSON), relative to the sandbox mount (publicly `${publicUrl}/sandbox/api/...`).
  * For tests, scripts, the demo and the simulated customer pages; not part of any provider protocol.
  *
- *   GET    /api/payments?status=pending|paid|closed|all   orders (default all), newest first
+ *   GET    /api/payments?status=pending|paid|closed|all   WeChat orders and Alipay trades (default all), newest first
  *   POST   /api/wechat/pay          {out_trade_no | prepay_id | code_url | h5_prepay_id [, package]}
  *                                   → 200 {ok, already_paid, transaction}; the order becomes SUCCESS and is notified.
  *                                     404 unknown order, 409 closed/expired handle, 400 bad selector.
@@ -16,19 +16,23 @@
  *   GET    /api/wechat/notifications?out_trade_no=   → {out_trade_no, notifications: [{event_id, kind, faults, status,
  *                                   notify_url, attempts: [{n, at, http_status?, error?, acknowledged, corrupted?}]}]}
  *                                   (without out_trade_no: every notification)
- *   GET    /api/stats               → {wechat: {<out_trade_no>: {create, query, close, notify_attempts}}}
+ *   GET    /api/stats               → {wechat: {<out_trade_no>: {create, query, close, notify_attempts}}, alipay: {…same}}
+ *   /api/alipay/…                    pay, cancel, trade-pay, notifications: see ./alipay-control.ts
  *   GET    /api/faults              → SandboxFaults
  *   PUT    /api/faults              partial SandboxFaults, validated (400 {errors}) → the new faults
  *   DELETE /api/faults              reset to no faults → the new faults
  * Errors are `{error}` (or `{errors}`) with a 4xx status.
  */
 import type { Context } from 'hono'
+import type { AlipayNotifier } from './alipay-notifier'
 import type { SandboxContext } from './context'
 import type { WechatNotifier } from './notifier'
 import type { WxOrder } from './state'
 import type { WxSelector } from './wechat-customer'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { ALIPAY_STATUS_FILTER, alipayControlApi, alipayPaymentSummary } from './alipay-control'
+import { refreshStatus as refreshAlipayStatus } from './alipay-trades'
 import { browserUser } from './browser-user'
 import { applyFaultPatch, resetFaults } from './faults'
 import { bridgePay, customerCancel, customerPay } from './wechat-customer'
@@ -43,7 +47,7 @@ const STATUS_FILTER: Record<string, ReadonlyArray<WxOrder['state']>> = {
 }
 
 /** Reads a JSON object body; `{}` when empty, null when malformed. */
-async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
+export async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
   const text = await c.req.text()
   if (text.trim() === '')
     return {}
@@ -76,7 +80,7 @@ function paymentSummary(order: WxOrder): Record<string, unknown> {
 }
 
 /** Routes of the control API. */
-export function controlApi(ctx: SandboxContext, notifier: WechatNotifier): Hono {
+export function controlApi(ctx: SandboxContext, notifier: WechatNotifier, alipayNotifier: AlipayNotifier): Hono {
   const app = new Hono()
   // Reflect the origin so bridge.js works from a page served by another dev origin, cookies included.
   app.use('/api/*', cors({ origin: origin => origin, credentials: true }))
@@ -86,10 +90,14 @@ export function controlApi(ctx: SandboxContext, notifier: WechatNotifier): Hono 
     const states = STATUS_FILTER[status]
     if (!states)
       return c.json({ error: `status must be one of ${Object.keys(STATUS_FILTER).join(', ')}` }, 400)
-    const payments = ctx.store.listOrders()
+    const alipayStates = ALIPAY_STATUS_FILTER[status]
+    const wechat = ctx.store.listOrders()
       .filter(o => states.includes(refreshState(o)))
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map(paymentSummary)
+      .map(o => ({ at: o.createdAt, summary: paymentSummary(o) }))
+    const alipay = ctx.store.alipay.listTrades()
+      .filter(t => alipayStates.includes(refreshAlipayStatus(t)))
+      .map(t => ({ at: t.createdAt, summary: alipayPaymentSummary(t) }))
+    const payments = [...wechat, ...alipay].sort((a, b) => b.at - a.at).map(p => p.summary)
     return c.json({ payments })
   })
 
@@ -145,7 +153,9 @@ export function controlApi(ctx: SandboxContext, notifier: WechatNotifier): Hono 
     return c.json({ out_trade_no: outTradeNo, notifications: ctx.store.notificationsFor(outTradeNo) })
   })
 
-  app.get('/api/stats', c => c.json({ wechat: ctx.store.statsSnapshot() }))
+  app.route('/', alipayControlApi(ctx, alipayNotifier, jsonBody))
+
+  app.get('/api/stats', c => c.json({ wechat: ctx.store.statsSnapshot(), alipay: ctx.store.alipay.statsSnapshot() }))
 
   app.get('/api/faults', c => c.json(ctx.faults))
   app.put('/api/faults', async (c) => {

@@ -1,12 +1,16 @@
 /**
  * The payment sandbox: protocol-faithful stand-ins for WeChat Pay API v3, WeChat OAuth and mini program login,
- * the customer-facing pages and JS bridge, and a control API. Mount with `app.route('/sandbox', sandbox.app)`.
+ * the Alipay OpenAPI gateway and web authorization, the customer-facing pages and JS bridges, and a control API. Mount with `app.route('/sandbox', sandbox.app)`.
  * Every route is listed in ./README.md.
  */
 import type { SandboxContext } from './context'
 import type { Sandbox, SandboxOptions } from './types'
 import { Hono } from 'hono'
-import { bridgeRoute } from './bridge'
+import { alipayGateway } from './alipay-gateway'
+import { AlipayNotifier } from './alipay-notifier'
+import { alipayOauth } from './alipay-oauth'
+import { alipayPages } from './alipay-pages'
+import { alipayBridgePart, bridgeRoute } from './bridge'
 import { controlApi } from './control-api'
 import { defaultFaults } from './faults'
 import { WechatNotifier } from './notifier'
@@ -36,13 +40,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     },
   }
   const notifier = new WechatNotifier(ctx)
+  const alipayNotifier = new AlipayNotifier(ctx)
 
   const app = new Hono()
   app.route('/', wechatPayApi(ctx))
   app.route('/', wechatOauth(ctx))
   app.route('/', wechatPages(ctx))
-  app.route('/', controlApi(ctx, notifier))
-  app.route('/', bridgeRoute())
+  app.route('/', alipayGateway(ctx))
+  app.route('/', alipayOauth(ctx))
+  app.route('/', alipayPages(ctx))
+  app.route('/', controlApi(ctx, notifier, alipayNotifier))
+  app.route('/', bridgeRoute([alipayBridgePart]))
   app.onError((err, c) => {
     ctx.log({ err: String(err), path: c.req.path }, 'sandbox: unhandled error')
     if (c.req.path.includes('/wechatpay/v3/'))
@@ -53,6 +61,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   return {
     app,
     faults: ctx.faults,
-    close: () => notifier.close(),
+    close: async () => {
+      await Promise.all([notifier.close(), alipayNotifier.close()])
+    },
   }
 }

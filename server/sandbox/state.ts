@@ -1,7 +1,9 @@
 /**
  * The sandbox's whole in-memory state behind one small store object: browser users and their openids,
  * one-time codes, WeChat Pay orders with their lookup indexes, notification delivery logs and call counters.
+ * The Alipay side lives in `store.alipay` (./alipay-state.ts).
  */
+import { AlipayStore } from './alipay-state'
 import { newOpenid, randomHex } from './ids'
 
 export type WxTradeKind = 'jsapi' | 'h5' | 'native'
@@ -84,6 +86,8 @@ export interface CallStats {
 }
 
 export class SandboxStore {
+  /** Alipay users, auth codes, trades, notifications and counters. */
+  readonly alipay = new AlipayStore()
   /** browser user id (cookie) → appid → openid */
   private readonly users = new Map<string, Map<string, string>>()
   /** openid → the appid it was issued for and the browser user */

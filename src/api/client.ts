@@ -3,6 +3,7 @@ import type {
   CreatePaymentRequest,
   DemoOrderRequest,
   DemoOrderResponse,
+  MiniProgramSessionResponse,
   OrderStatusView,
   OrderView,
   PaymentAction,
@@ -68,6 +69,7 @@ export function createApiClient(options: ApiClientOptions) {
     /** `idempotencyKey` makes a retried or double-tapped request create one attempt. */
     createPayment: (req: CreatePaymentRequest, idempotencyKey: string) =>
       call<PaymentAction>('POST', '/api/payments', req, { 'Idempotency-Key': idempotencyKey }),
+    createMiniProgramSession: (code: string) => call<MiniProgramSessionResponse>('POST', '/api/mp/session', { code }),
     createDemoOrder: (req: DemoOrderRequest = {}) => call<DemoOrderResponse>('POST', '/api/demo/orders', req),
     eventsUrl: (orderNo: string) => `${options.baseUrl}/api/orders/${enc(orderNo)}/events`,
   }

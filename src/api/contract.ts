@@ -110,6 +110,17 @@ export interface ApiErrorBody {
   authorizeUrl?: string
 }
 
+/** The mini program trades its `uni.login` code for an opaque session token (never the openid). */
+export interface MiniProgramSessionRequest {
+  code: string
+}
+
+export interface MiniProgramSessionResponse {
+  /** Sent back in the `X-Session-Token` header; the mini program has no cookies. */
+  sessionToken: string
+  expiresAt: string
+}
+
 export interface DemoOrderRequest {
   subject?: string
   amountFen?: number

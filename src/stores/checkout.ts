@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api/client'
-import type { OrderView, PaymentAction } from '../api/contract'
+import type { MiniProgramPayParams, OrderView, PaymentAction } from '../api/contract'
 import type { OAuthHost } from '../auth/wechat-oauth'
 import type { Environment } from '../env/types'
 import type { MessageKey } from '../i18n'
@@ -56,6 +56,11 @@ export interface CheckoutDeps {
   redirect?: RedirectHost
   /** Hands the order to the mini program (from a mini-program web-view). */
   handoff?: (orderNo: string) => Promise<void>
+  /** Inside the mini program itself: login session and uni.requestPayment. */
+  miniProgram?: {
+    ensureSession: (opts?: { fresh?: boolean }) => Promise<string>
+    pay: (params: MiniProgramPayParams) => Promise<PayOutcome>
+  }
   now?: () => number
 }
 
@@ -157,6 +162,12 @@ export const useCheckoutStore = defineStore('checkout', () => {
         phase.value = 'redirecting'
         return afterWallet(payByRedirect({ orderNo: orderNo.value, method, attemptId: action.attemptId, url: action.url }, d.redirect))
       }
+      case 'mp': {
+        if (!d.miniProgram)
+          return fail('error.bridge_missing')
+        phase.value = 'starting'
+        return afterWallet(await d.miniProgram.pay(action.params))
+      }
       case 'qrcode':
         qr.value = { method, codeUrl: action.codeUrl, expiresAt: action.expiresAt, offsetMs: clockOffsetMs(action.serverTime, (d.now ?? Date.now)()) }
         phase.value = 'qrcode'
@@ -196,7 +207,24 @@ export const useCheckoutStore = defineStore('checkout', () => {
     phase.value = 'starting'
     try {
       const oauthState = extra.oauthState ?? (method === 'wechat_jsapi' ? newOAuthState() : undefined)
-      const action = await d.api.createPayment({ orderNo: orderNo.value, method, ...extra, ...(oauthState ? { oauthState } : {}) }, key)
+      const body = { orderNo: orderNo.value, method, ...extra, ...(oauthState ? { oauthState } : {}) }
+      let action: PaymentAction
+      if (method === 'wechat_mp' && d.miniProgram) {
+        await d.miniProgram.ensureSession()
+        try {
+          action = await d.api.createPayment(body, key)
+        }
+        catch (e) {
+          // An expired or unknown session: log in once more, then try the same request again.
+          if (!isApiError(e) || e.code !== 'session_required')
+            throw e
+          await d.miniProgram.ensureSession({ fresh: true })
+          action = await d.api.createPayment(body, key)
+        }
+      }
+      else {
+        action = await d.api.createPayment(body, key)
+      }
       pendingKey = undefined
       await act(action, method)
     }
@@ -210,6 +238,8 @@ export const useCheckoutStore = defineStore('checkout', () => {
       }
       if (isApiError(e) && e.code === 'oauth_code_invalid')
         return fail('error.oauth_failed')
+      if (e instanceof Error && e.name === 'MiniProgramLoginError')
+        return fail('error.login_failed')
       explain(e)
     }
     finally {

@@ -410,3 +410,37 @@ describe('restart', () => {
     }
   })
 })
+
+describe('the mini program', () => {
+  async function jsCode(): Promise<string> {
+    return (await sandboxCall('/api/wechat/mp-login', {})).js_code as string
+  }
+
+  it('login code → opaque session token → mp params signed for the mini program appid; the openid never leaves', async () => {
+    const session = await server.call('POST', '/api/mp/session', { body: { code: await jsCode() } })
+    expect(session.status).toBe(201)
+    expect(session.text).not.toMatch(/openid|session_key/)
+    const token = session.json.sessionToken as string
+    const orderNo = await demoOrder()
+    const res = await pay(orderNo, 'wechat_mp', {}, key(), { 'X-Session-Token': token })
+    expect(res.status).toBe(200)
+    expect(res.json.kind).toBe('mp')
+    const p = res.json.params as Record<string, string>
+    expect(p).not.toHaveProperty('appId')
+    const keys = server.keys()
+    const signed = `${keys.wechat.miniProgramAppId}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`
+    expect(verify('sha256', Buffer.from(signed), createPublicKey(keys.wechat.merchantPublicKeyPem), Buffer.from(p.paySign!, 'base64'))).toBe(true)
+  })
+
+  it('without a session: 401 session_required; with a reused code: 409 oauth_code_invalid', async () => {
+    const orderNo = await demoOrder()
+    const res = await pay(orderNo, 'wechat_mp', {}, key(), { 'X-Session-Token': 'x'.repeat(43) })
+    expect(res.status).toBe(401)
+    expect(res.json.code).toBe('session_required')
+    const code = await jsCode()
+    expect((await server.call('POST', '/api/mp/session', { body: { code } })).status).toBe(201)
+    const again = await server.call('POST', '/api/mp/session', { body: { code } })
+    expect(again.status).toBe(409)
+    expect(again.json.code).toBe('oauth_code_invalid')
+  })
+})

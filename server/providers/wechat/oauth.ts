@@ -62,3 +62,38 @@ export function createWechatOAuthClient(opts: {
     },
   }
 }
+
+export interface MiniProgramLogin {
+  /** `jscode2session`: the openid under the mini program's appid. The session_key is dropped here. */
+  exchange: (jsCode: string) => Promise<{ openid: string }>
+}
+
+export function createMiniProgramLogin(opts: { appId: string, secret: string, apiBase: string, timeoutMs?: number }): MiniProgramLogin {
+  return {
+    async exchange(jsCode) {
+      const qs = new URLSearchParams({ appid: opts.appId, secret: opts.secret, js_code: jsCode, grant_type: 'authorization_code' })
+      let answer: AccessTokenAnswer
+      try {
+        const res = await fetch(`${opts.apiBase}/sns/jscode2session?${qs}`, { signal: AbortSignal.timeout(opts.timeoutMs ?? 8000) })
+        if (!res.ok)
+          throw new ProviderError('unavailable', `HTTP_${res.status}`, `WeChat login answered HTTP ${res.status}`, res.status)
+        answer = await res.json() as AccessTokenAnswer
+      }
+      catch (e) {
+        if (e instanceof ProviderError)
+          throw e
+        throw new ProviderError('unavailable', 'NETWORK', `WeChat login unreachable: ${(e as Error).message}`)
+      }
+      if (answer.errcode !== undefined && answer.errcode !== 0) {
+        if (INVALID_CODE_ERRCODES.has(answer.errcode))
+          throw new OAuthCodeError(answer.errcode, answer.errmsg ?? 'invalid code')
+        if (answer.errcode === -1 || answer.errcode === 45011)
+          throw new ProviderError('unavailable', String(answer.errcode), `WeChat login busy: ${answer.errmsg}`)
+        throw new ProviderError('rejected', String(answer.errcode), `WeChat login refused: ${answer.errcode} ${answer.errmsg}`)
+      }
+      if (!answer.openid)
+        throw new ProviderError('rejected', 'NO_OPENID', 'WeChat login answered without an openid')
+      return { openid: answer.openid }
+    },
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Inside a mini program's `<web-view>`, JSAPI pay is not allowed: hand the order to the mini program's
+ * own checkout page with `wx.miniProgram.navigateTo`. `weixin-js-sdk` is loaded here, lazily, so it
+ * reaches only pages that run in a mini-program web-view.
+ */
+export async function handOffToMiniProgram(orderNo: string, timeoutMs = 5000): Promise<void> {
+  const { default: wx } = await import('weixin-js-sdk')
+  const sdk = wx as unknown as {
+    miniProgram: {
+      getEnv: (fn: (res: { miniprogram?: boolean }) => void) => void
+      navigateTo: (opts: { url: string, success?: () => void, fail?: (e: { errMsg?: string }) => void }) => void
+    }
+  }
+  const inMiniProgram = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs, false)
+    sdk.miniProgram.getEnv((res) => {
+      clearTimeout(timer)
+      resolve(Boolean(res?.miniprogram))
+    })
+  })
+  if (!inMiniProgram)
+    throw new Error('this page is not inside a mini program')
+  await new Promise<void>((resolve, reject) => {
+    sdk.miniProgram.navigateTo({
+      url: `/pages/checkout/checkout?orderNo=${encodeURIComponent(orderNo)}`,
+      success: () => resolve(),
+      fail: e => reject(new Error(e?.errMsg ?? 'navigateTo failed')),
+    })
+  })
+}
