@@ -7,7 +7,10 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { HttpError } from './http/errors'
+import { rateLimit } from './http/rate-limit'
+import { clientIp } from './http/request'
 import { securityHeaders } from './http/security-headers'
+import { readSessionId } from './http/session-cookie'
 import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
 import { wechatNotifyRoutes } from './routes/notify-wechat'
@@ -63,6 +66,13 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     }
     await next()
   })
+
+  const limiter = rateLimit([
+    { name: 'per IP', limit: s.config.rateLimitPerIp, windowMs: 60_000, key: c => clientIp(c, s.config) },
+    { name: 'per session', limit: s.config.rateLimitPerSession, windowMs: 60_000, key: c => readSessionId(c) },
+  ])
+  app.use('/api/payments', async (c, next) => c.req.method === 'POST' ? limiter(c, next) : next())
+  app.use('/api/mp/session', limiter)
 
   app.route('/', orderRoutes(s))
   app.route('/', paymentRoutes(s))

@@ -52,6 +52,9 @@ export interface ServerConfig {
   /** Seconds a Native/precreate QR code stays valid at most. */
   qrTtlSeconds: number
   merchantName: string
+  /** Payment creations allowed per minute per client IP and per session (0 = no limit). */
+  rateLimitPerIp: number
+  rateLimitPerSession: number
   /** Multiplies the sandbox's provider delays (notify retries); 1 = real time. */
   sandboxTimeScale: number
   bases: ProviderBases
@@ -179,6 +182,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     reconcileAfterSeconds: num(env, 'RECONCILE_AFTER_SECONDS', 3),
     qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),
     merchantName: env.MERCHANT_NAME || (live ? '' : 'uni-cashier 演示商户'),
+    rateLimitPerIp: int(env, 'RATE_LIMIT_PER_IP', 120),
+    rateLimitPerSession: int(env, 'RATE_LIMIT_PER_SESSION', 20),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
     bases,
     logLevel: env.LOG_LEVEL || 'info',

@@ -444,3 +444,38 @@ describe('the mini program', () => {
     expect(again.json.code).toBe('oauth_code_invalid')
   })
 })
+
+describe('rate limits and headers', () => {
+  it('payment creation over the per-IP limit answers 429 with Retry-After', async () => {
+    const limited = await startTestServer({ env: { RATE_LIMIT_PER_IP: '3' } })
+    try {
+      const orderNo = (await limited.call('POST', '/api/demo/orders', { body: {} })).json.orderNo as string
+      const statuses: number[] = []
+      let retryAfter: string | null = null
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.call('POST', '/api/payments', { body: { orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': key() } })
+        statuses.push(res.status)
+        if (res.status === 429) {
+          retryAfter = res.headers.get('retry-after')
+          expect(res.json).toMatchObject({ code: 'rate_limited', retryable: true })
+        }
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429])
+      expect(Number(retryAfter)).toBeGreaterThan(0)
+      // Reading is never limited.
+      expect((await limited.call('GET', `/api/orders/${orderNo}/status`)).status).toBe(200)
+    }
+    finally {
+      await limited.close()
+      removeDir(limited.dataDir)
+    }
+  })
+
+  it('serves the cashier with a CSP, nosniff and a Referrer-Policy that keeps the origin', async () => {
+    const res = await fetch(`${server.url}/`)
+    expect(res.headers.get('content-security-policy')).toContain('default-src \'self\'')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
+    expect(res.headers.get('cache-control')).toBe('no-cache')
+  })
+})
