@@ -1,0 +1,160 @@
+import type { ApiClient } from '@/src/api/client'
+import type { OrderView, PaymentAction } from '@/src/api/contract'
+import type { OAuthHost } from '@/src/auth/wechat-oauth'
+import type { Environment } from '@/src/env'
+import type { CheckoutDeps } from '@/src/stores/checkout'
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { ApiError } from '@/src/api/errors'
+import { provideCheckoutDeps, useCheckout } from '@/src/stores/checkout'
+
+const order: OrderView = { orderNo: 'O1', subject: 's', merchantName: 'm', amountFen: 100, currency: 'CNY', status: 'pending', expiresAt: new Date(Date.now() + 600_000).toISOString(), methods: ['wechat_jsapi', 'wechat_h5', 'wechat_native', 'wechat_mp'] }
+const env = (kind: Environment['kind'], native = false): Environment => ({ kind, os: 'ios', mobile: true, native, reasons: [] })
+const jsapi: PaymentAction = { kind: 'jsapi', attemptId: 'a1', params: { appId: 'wx1', timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } }
+
+function oauthHost(search = ''): OAuthHost & { replaced: string[], store: Map<string, string> } {
+  const store = new Map<string, string>()
+  const replaced: string[] = []
+  const loc = { href: `https://p.example/${search}#/c`, search, hash: '#/c', pathname: '/', replace: (u: string) => void replaced.push(u) }
+  return {
+    replaced,
+    store,
+    location: loc,
+    history: { state: null, replaceState: () => { loc.search = '' } },
+    storage: { getItem: k => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v), removeItem: k => void store.delete(k) },
+  }
+}
+
+/** A createPayment stand-in that always rejects with `make()`. */
+function failWith(make: () => Error): ApiClient['createPayment'] {
+  return async () => {
+    throw make()
+  }
+}
+
+function setup(over: Partial<CheckoutDeps> & { createPayment?: ApiClient['createPayment'] } = {}) {
+  const createPayment = vi.fn(over.createPayment ?? (async () => jsapi))
+  const api = { getOrder: vi.fn(async () => order), createPayment } as unknown as ApiClient
+  const invoked: unknown[] = []
+  const bridge = { WeixinJSBridge: { invoke: (_: string, p: unknown, cb: (r: { err_msg: string }) => void) => {
+    invoked.push(p)
+    cb({ err_msg: 'get_brand_wcpay_request:ok' })
+  } }, document: { addEventListener: () => {}, removeEventListener: () => {} } }
+  const goToResult = vi.fn()
+  let n = 0
+  provideCheckoutDeps({ api, env: env('wechat'), newKey: () => `key-${++n}`, goToResult, bridge, ...over })
+  return { store: useCheckout(), createPayment, goToResult, invoked }
+}
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+})
+
+describe('checkout flow', () => {
+  it('returning from OAuth: the code goes out in the one request that yields JSAPI params, then the bridge', async () => {
+    const oauth = oauthHost('?code=C1&state=S1')
+    oauth.store.set('uc.oauthState', 'S1')
+    const { store, createPayment, invoked, goToResult } = setup({ oauth })
+    await store.init('O1')
+    expect(createPayment).toHaveBeenCalledTimes(1)
+    expect(createPayment.mock.calls[0]![0]).toEqual({ orderNo: 'O1', method: 'wechat_jsapi', wechatCode: 'C1', oauthState: 'S1' })
+    expect(invoked).toHaveLength(1)
+    expect(goToResult).toHaveBeenCalledWith('O1', 'pay')
+    expect(oauth.location.search).toBe('')
+  })
+
+  it('a state that does not match stops before any payment request', async () => {
+    const oauth = oauthHost('?code=C1&state=EVIL')
+    oauth.store.set('uc.oauthState', 'S1')
+    const { store, createPayment } = setup({ oauth })
+    await store.init('O1')
+    expect(createPayment).not.toHaveBeenCalled()
+    expect(store.notice?.key).toBe('error.oauth_state')
+  })
+
+  it('a used code leads to one fresh authorisation, then a clear error — never a loop', async () => {
+    const invalid = () => new ApiError({ code: 'oauth_code_invalid', status: 409, message: 'used', authorizeUrl: 'https://open.example/connect?state=NEW1#wechat_redirect' })
+    const oauth = oauthHost('?code=C1&state=S1')
+    oauth.store.set('uc.oauthState', 'S1')
+    const first = setup({ oauth, createPayment: failWith(invalid) })
+    await first.store.init('O1')
+    expect(oauth.replaced).toEqual(['https://open.example/connect?state=NEW1#wechat_redirect'])
+    expect(oauth.store.get('uc.oauthState')).toBe('NEW1')
+    // Back again with another bad code: no second redirect.
+    setActivePinia(createPinia())
+    oauth.location.search = '?code=C2&state=NEW1'
+    const second = setup({ oauth, createPayment: failWith(invalid) })
+    await second.store.init('O1')
+    expect(oauth.replaced).toHaveLength(1)
+    expect(second.store.notice?.key).toBe('error.oauth_failed')
+  })
+
+  it('a double tap makes one request with one Idempotency-Key', async () => {
+    let release!: () => void
+    const gate = new Promise<void>(r => (release = r))
+    const { store, createPayment } = setup({ env: env('mobile-browser'), redirect: { storage: { setItem: () => {} }, navigate: () => {} }, createPayment: async () => {
+      await gate
+      return { kind: 'redirect', attemptId: 'a', url: 'https://wx.example/h5' }
+    } })
+    await store.init('O1')
+    const a = store.pay()
+    const b = store.pay()
+    expect(store.busy).toBe(true)
+    release()
+    await Promise.all([a, b])
+    expect(createPayment).toHaveBeenCalledTimes(1)
+  })
+
+  it('a network failure keeps the key so the retry is the same request', async () => {
+    let calls = 0
+    const { store, createPayment } = setup({ env: env('mobile-browser'), redirect: { storage: { setItem: () => {} }, navigate: () => {} }, createPayment: async () => {
+      if (calls++ === 0)
+        throw new ApiError({ code: 'network', status: 0, message: 'offline' })
+      return { kind: 'redirect', attemptId: 'a', url: 'https://wx.example/h5' }
+    } })
+    await store.init('O1')
+    await store.pay()
+    expect(store.notice?.key).toBe('error.network')
+    await store.pay()
+    expect(createPayment.mock.calls.map(c => c[1])).toEqual(['key-1', 'key-1'])
+    expect(store.phase).toBe('redirecting')
+  })
+
+  it('an order already paid goes straight to the result page', async () => {
+    const { store, goToResult } = setup({ env: env('mobile-browser'), createPayment: async () => {
+      throw new ApiError({ code: 'order_already_paid', status: 409, message: 'paid' })
+    } })
+    await store.init('O1')
+    await store.pay()
+    expect(goToResult).toHaveBeenCalledWith('O1')
+  })
+
+  it('in the mini program an expired session is renewed once and the payment retried', async () => {
+    let n = 0
+    const ensureSession = vi.fn(async () => 'tok')
+    const pay = vi.fn(async () => ({ status: 'submitted' as const }))
+    const { store, createPayment, goToResult } = setup({ env: env('wechat-miniprogram', true), miniProgram: { ensureSession, pay }, createPayment: async () => {
+      if (n++ === 0)
+        throw new ApiError({ code: 'session_required', status: 401, message: 'login' })
+      return { kind: 'mp', attemptId: 'a', params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } }
+    } })
+    await store.init('O1')
+    await store.pay()
+    expect(ensureSession.mock.calls).toEqual([[], [{ fresh: true }]])
+    expect(createPayment).toHaveBeenCalledTimes(2)
+    expect(pay).toHaveBeenCalledTimes(1)
+    expect(goToResult).toHaveBeenCalledWith('O1', 'pay')
+  })
+
+  it('inside WeChat, choosing Alipay opens the browser guide and makes no request', async () => {
+    const oauth = oauthHost()
+    const { store, createPayment } = setup({ oauth, createPayment: async () => ({ kind: 'oauth_required', provider: 'wechat', authorizeUrl: 'https://open.example/a?state=X1' }) })
+    await store.init('O1')
+    // Inside WeChat the JSAPI path started by itself (and went to authorise).
+    expect(oauth.replaced).toEqual(['https://open.example/a?state=X1'])
+    createPayment.mockClear()
+    await store.pay({ method: 'alipay_wap', action: 'open-in-browser' })
+    expect(store.phase).toBe('guide')
+    expect(createPayment).not.toHaveBeenCalled()
+  })
+})
