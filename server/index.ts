@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server'
 import { createApp } from './app'
 import { openDatabase } from './db'
 import { createLogger } from './logger'
-import { createLocalStatusBus } from './orders/status-bus'
+import { createStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
 import { createMiniProgramLogin, createWechatOAuthClient } from './providers/wechat/oauth'
 import { createWechatPayClient } from './providers/wechat/pay-client'
@@ -49,9 +49,10 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
     }
   }
   const log = createLogger(config.logLevel)
-  const db = await openDatabase(config)
-  const bus = createLocalStatusBus()
-  const transitions = new OrderTransitions(db, bus, log)
+  const database = await openDatabase({ ...config, onListenError: e => log.warn({ err: e.message }, 'LISTEN connection lost; reconnecting') })
+  const { db } = database
+  const bus = await createStatusBus(db, database.listen, e => log.warn({ err: (e as Error).message }, 'status fan-out failed'))
+  const transitions = new OrderTransitions(db, log)
   const sessions = new SessionStore(db)
 
   let sandbox: Sandbox | undefined
@@ -99,7 +100,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
   })
-  log.info({ url: config.publicUrl, mode: config.mode, database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'uni-cashier listening')
+  log.info({ url: config.publicUrl, mode: config.mode, database: database.kind }, 'uni-cashier listening')
 
   let closing: Promise<void> | undefined
   return {
@@ -113,7 +114,8 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
       await sandbox?.close()
-      await db.destroy()
+      await bus.close()
+      await database.close()
     })(),
   }
 }

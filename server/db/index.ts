@@ -6,24 +6,18 @@ import { migrationProvider } from './migrations'
 
 export type Db = Kysely<Database>
 
-/**
- * Opens the database: a real PostgreSQL through `pg` when `databaseUrl` is set, otherwise the
- * embedded PGlite (PostgreSQL compiled to WASM) in `${dataDir}/pglite`. Same SQL, same migrations.
- */
-export async function openDatabase(opts: { databaseUrl?: string, dataDir: string }): Promise<Db> {
-  let db: Db
-  if (opts.databaseUrl) {
-    const { default: pg } = await import('pg')
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) })
-  }
-  else {
-    const dir = path.join(opts.dataDir, 'pglite')
-    mkdirSync(dir, { recursive: true })
-    const { PGlite } = await import('@electric-sql/pglite')
-    const { PGliteDialect } = await import('kysely-pglite-dialect')
-    const pglite = await PGlite.create(dir)
-    db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
-  }
+/** Subscribes to a PostgreSQL NOTIFY channel; resolves to an unsubscribe function. */
+export type Listen = (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>
+
+export interface OpenDatabase {
+  db: Db
+  /** LISTEN on a channel: a dedicated connection on PostgreSQL, in-process on PGlite. */
+  listen: Listen
+  kind: 'postgresql' | 'pglite'
+  close: () => Promise<void>
+}
+
+async function migrate(db: Db): Promise<void> {
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest()
   for (const r of results ?? []) {
     if (r.status === 'Error')
@@ -31,5 +25,74 @@ export async function openDatabase(opts: { databaseUrl?: string, dataDir: string
   }
   if (error)
     throw error
-  return db
+}
+
+/**
+ * Opens the database: a real PostgreSQL through `pg` (a pool, plus one connection for LISTEN) when
+ * `databaseUrl` is set, otherwise the embedded PGlite (PostgreSQL compiled to WASM) in
+ * `${dataDir}/pglite`. Same SQL, same migrations, same NOTIFY.
+ */
+export async function openDatabase(opts: { databaseUrl?: string, dataDir: string, onListenError?: (e: Error) => void }): Promise<OpenDatabase> {
+  if (opts.databaseUrl) {
+    const { default: pg } = await import('pg')
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    await migrate(db)
+    const listeners = new Map<string, Set<(payload: string) => void>>()
+    let client: InstanceType<typeof pg.Client> | undefined
+    let closed = false
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: opts.databaseUrl })
+      c.on('notification', (n) => {
+        for (const fn of listeners.get(n.channel) ?? []) fn(n.payload ?? '')
+      })
+      c.on('error', (e) => {
+        opts.onListenError?.(e)
+        client = undefined
+        if (!closed)
+          setTimeout(() => void connect().catch(err => opts.onListenError?.(err as Error)), 500)
+      })
+      await c.connect()
+      for (const channel of listeners.keys()) await c.query(`LISTEN "${channel}"`)
+      client = c
+    }
+    await connect()
+    return {
+      db,
+      kind: 'postgresql',
+      listen: async (channel, onPayload) => {
+        let set = listeners.get(channel)
+        if (!set) {
+          set = new Set()
+          listeners.set(channel, set)
+          await client?.query(`LISTEN "${channel}"`)
+        }
+        set.add(onPayload)
+        return async () => {
+          set.delete(onPayload)
+        }
+      },
+      close: async () => {
+        closed = true
+        await client?.end().catch(() => {})
+        await db.destroy()
+      },
+    }
+  }
+  const dir = path.join(opts.dataDir, 'pglite')
+  mkdirSync(dir, { recursive: true })
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { PGliteDialect } = await import('kysely-pglite-dialect')
+  const pglite = await PGlite.create(dir)
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  await migrate(db)
+  return {
+    db,
+    kind: 'pglite',
+    listen: async (channel, onPayload) => {
+      const unlisten = await pglite.listen(channel, onPayload)
+      return async () => unlisten()
+    },
+    close: () => db.destroy(),
+  }
 }

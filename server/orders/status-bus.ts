@@ -1,22 +1,41 @@
 import type { OrderStatusView } from '../../src/api/contract'
+import type { Db, Listen } from '../db'
 import { EventEmitter } from 'node:events'
+import { sql } from 'kysely'
+import { toStatusView } from './views'
+
+/** The NOTIFY channel that carries "this order changed" (payload: the order number). */
+export const ORDER_STATUS_CHANNEL = 'order_status'
 
 /**
- * Carries "this order changed" to every SSE client attached to this process.
- * The embedded default is in-process; a PostgreSQL deployment feeds it from LISTEN/NOTIFY.
+ * Carries "this order changed" to every SSE client attached to this process. Changes are announced
+ * with NOTIFY inside the transaction that made them, and every process LISTENs, so a client attached
+ * to one process sees a notification received by another. PGlite delivers the same NOTIFY in-process.
  */
 export interface StatusBus {
-  publish: (view: OrderStatusView) => void
   subscribe: (orderNo: string, listener: (view: OrderStatusView) => void) => () => void
   listenerCount: () => number
+  close: () => Promise<void>
 }
 
-export function createLocalStatusBus(): StatusBus {
+/** Announces a change; call it inside the transaction that made the change (delivered on commit). */
+export async function announceStatusChange(db: Db, orderNo: string): Promise<void> {
+  await sql`select pg_notify(${ORDER_STATUS_CHANNEL}, ${orderNo})`.execute(db)
+}
+
+export async function createStatusBus(db: Db, listen: Listen, onError: (e: unknown) => void = () => {}): Promise<StatusBus> {
   const emitter = new EventEmitter()
   emitter.setMaxListeners(0)
   let count = 0
+  const unlisten = await listen(ORDER_STATUS_CHANNEL, (orderNo) => {
+    if (emitter.listenerCount(orderNo) === 0)
+      return
+    db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst().then((row) => {
+      if (row)
+        emitter.emit(orderNo, toStatusView(row))
+    }, onError)
+  })
   return {
-    publish: view => emitter.emit(view.orderNo, view),
     subscribe(orderNo, listener) {
       emitter.on(orderNo, listener)
       count++
@@ -26,5 +45,6 @@ export function createLocalStatusBus(): StatusBus {
       }
     },
     listenerCount: () => count,
+    close: unlisten,
   }
 }

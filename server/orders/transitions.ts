@@ -1,11 +1,10 @@
 import type { OrderStatus } from '../../src/api/contract'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
-import type { StatusBus } from './status-bus'
 import type { OrderRow } from './views'
 import { EventEmitter } from 'node:events'
 import { sql } from 'kysely'
-import { toStatusView } from './views'
+import { announceStatusChange } from './status-bus'
 
 /** Emitted exactly once per order, when it becomes paid: the merchant's fulfilment hook. */
 export interface OrderPaidEvent {
@@ -27,7 +26,7 @@ export type PaidOutcome = 'applied' | 'already_paid' | 'not_pending'
 export class OrderTransitions {
   readonly events = new EventEmitter()
 
-  constructor(private readonly db: Db, private readonly bus: StatusBus, private readonly log: Logger) {}
+  constructor(private readonly db: Db, private readonly log: Logger) {}
 
   /**
    * pending → paid for the attempt `outTradeNo`. The attempt becomes `succeeded` in the same transaction.
@@ -56,11 +55,11 @@ export class OrderTransitions {
           this.log.warn({ orderNo: attempt.order_no, attemptId: attempt.id }, 'a second attempt was paid for an order already paid: refund it')
         return { outcome: current.status === 'paid' ? 'already_paid' as const : 'not_pending' as const }
       }
+      await announceStatusChange(trx, order.order_no)
       return { outcome: 'applied' as const, order, attemptId: attempt.id }
     })
     if (result.outcome === 'applied') {
       this.log.info({ orderNo: result.order.order_no, outTradeNo }, 'order paid')
-      this.bus.publish(toStatusView(result.order))
       const event: OrderPaidEvent = {
         orderNo: result.order.order_no,
         amountFen: result.order.amount_fen,
@@ -75,33 +74,37 @@ export class OrderTransitions {
 
   /** pending → closed|failed (expiry, merchant close). Returns the row when it moved. */
   async close(orderNo: string, to: Extract<OrderStatus, 'closed' | 'failed'>): Promise<OrderRow | undefined> {
-    const row = await this.db.updateTable('orders')
-      .set({ status: to, updated_at: sql`now()` })
-      .where('order_no', '=', orderNo)
-      .where('status', '=', 'pending')
-      .returningAll()
-      .executeTakeFirst()
-    if (row) {
-      await this.db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
-      this.bus.publish(toStatusView(row))
-    }
-    return row
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.updateTable('orders')
+        .set({ status: to, updated_at: sql`now()` })
+        .where('order_no', '=', orderNo)
+        .where('status', '=', 'pending')
+        .returningAll()
+        .executeTakeFirst()
+      if (row) {
+        await trx.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
+        await announceStatusChange(trx, orderNo)
+      }
+      return row
+    })
   }
 
   /** paid → refunded. */
   async markRefunded(outTradeNo: string): Promise<boolean> {
-    const attempt = await this.db.selectFrom('payment_attempts').select(['order_no', 'id']).where('out_trade_no', '=', outTradeNo).executeTakeFirst()
-    if (!attempt)
-      return false
-    const row = await this.db.updateTable('orders')
-      .set({ status: 'refunded', updated_at: sql`now()` })
-      .where('order_no', '=', attempt.order_no)
-      .where('status', '=', 'paid')
-      .where('paid_attempt_id', '=', attempt.id)
-      .returningAll()
-      .executeTakeFirst()
-    if (row)
-      this.bus.publish(toStatusView(row))
-    return row !== undefined
+    return this.db.transaction().execute(async (trx) => {
+      const attempt = await trx.selectFrom('payment_attempts').select(['order_no', 'id']).where('out_trade_no', '=', outTradeNo).executeTakeFirst()
+      if (!attempt)
+        return false
+      const row = await trx.updateTable('orders')
+        .set({ status: 'refunded', updated_at: sql`now()` })
+        .where('order_no', '=', attempt.order_no)
+        .where('status', '=', 'paid')
+        .where('paid_attempt_id', '=', attempt.id)
+        .returningAll()
+        .executeTakeFirst()
+      if (row)
+        await announceStatusChange(trx, row.order_no)
+      return row !== undefined
+    })
   }
 }
