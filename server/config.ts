@@ -57,6 +57,12 @@ export interface ServerConfig {
   rateLimitPerSession: number
   /** Multiplies the sandbox's provider delays (notify retries); 1 = real time. */
   sandboxTimeScale: number
+  /**
+   * Sandbox mode only: serve the simulator inside this process (default). Set SANDBOX_EMBEDDED=false
+   * when several server processes share one standalone sandbox (`tsx server/sandbox/main.ts`);
+   * point the provider base URLs at it and give every process the same DATA_DIR for the keys.
+   */
+  sandboxEmbedded: boolean
   bases: ProviderBases
   /** Undefined in sandbox mode until the sandbox keys are loaded. */
   wechat?: WechatCredentials
@@ -185,6 +191,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     rateLimitPerIp: int(env, 'RATE_LIMIT_PER_IP', 120),
     rateLimitPerSession: int(env, 'RATE_LIMIT_PER_SESSION', 20),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
+    sandboxEmbedded: bool(env, 'SANDBOX_EMBEDDED', true),
     bases,
     logLevel: env.LOG_LEVEL || 'info',
   }

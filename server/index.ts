@@ -70,13 +70,15 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
       platformPublicKeyId: keys.wechat.platformPublicKeyId,
       apiV3Key: keys.wechat.apiV3Key,
     }
-    sandbox = createSandbox({
-      keys,
-      publicUrl: config.publicUrl,
-      timeScale: config.sandboxTimeScale,
-      h5Domain: new URL(config.publicUrl).host,
-      log: (obj, msg) => log.debug({ sandbox: true, ...obj }, msg),
-    })
+    if (config.sandboxEmbedded) {
+      sandbox = createSandbox({
+        keys,
+        publicUrl: config.publicUrl,
+        timeScale: config.sandboxTimeScale,
+        h5Domain: new URL(config.publicUrl).host,
+        log: (obj, msg) => log.debug({ sandbox: true, ...obj }, msg),
+      })
+    }
   }
 
   const services: Services = { config, db, log, bus, sessions, transitions }
