@@ -46,8 +46,10 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
           deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
         else if (txn.trade_state === 'CLOSED')
           await deps.db.updateTable('payment_attempts').set({ status: 'closed' }).where('out_trade_no', '=', attempt.out_trade_no).where('status', '=', 'open').execute()
-        if (verdict.ok && verdict.outcome === 'applied')
+        if (verdict.ok && verdict.outcome === 'applied') {
+          await closeAbandonedAttempts(deps, orderNo)
           break
+        }
       }
       catch (e) {
         if (!(e instanceof ProviderError))
