@@ -16,6 +16,9 @@ const i18n = initVueI18n('zh-Hans', { 'zh-Hans': zhHans, en }, 'zh-Hans')
 
 export function setLocale(locale: Locale): void {
   i18n.setLocale(locale)
+  const doc = (globalThis as { document?: Document }).document
+  if (doc)
+    doc.documentElement.lang = locale === 'en' ? 'en' : 'zh-CN'
 }
 
 export function getLocale(): Locale {

@@ -32,3 +32,30 @@ test.describe('the checkout knows where it runs', () => {
     await context.close()
   })
 })
+
+test.describe('language and accessibility', () => {
+  test('an English browser gets English, and the pay button works from the keyboard', async ({ browser }) => {
+    const context = await browser.newContext({ userAgent: UA.iphoneSafari, locale: 'en-US', viewport: { width: 390, height: 844 } })
+    await context.route('**/*', r => new URL(r.request().url()).hostname === '127.0.0.1' ? r.continue() : r.abort())
+    const page = await context.newPage()
+    const { orderNo } = await createOrder()
+    await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
+    const pay = page.getByRole('button', { name: /Pay now ¥0\.01/ })
+    await expect(pay).toBeVisible()
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
+    await expect(page.getByRole('radio', { name: 'WeChat Pay' })).toHaveAttribute('aria-checked', 'true')
+    await pay.focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/sandbox\/wechatpay\/h5\/checkmweb\?/)
+    await context.close()
+  })
+
+  test('?lang=en overrides a Chinese browser', async ({ browser }) => {
+    const context = await newContext(browser, UA.desktopChrome)
+    const page = await context.newPage()
+    const { orderNo } = await createOrder()
+    await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}&lang=en`)
+    await expect(page.getByTestId('qr-panel')).toContainText('Scan with your phone to pay')
+    await context.close()
+  })
+})
