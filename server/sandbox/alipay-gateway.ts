@@ -14,7 +14,7 @@ import { aliError, aliFailure, aliSigned, aliSuccess, checkCommonParams, invalid
 import { alipayMessagePage } from './alipay-html'
 import { oauthToken } from './alipay-oauth'
 import { wapCashierPage } from './alipay-pages'
-import { closeTrade, openTrade, queryFields } from './alipay-trades'
+import { closeTrade, openTrade, queryFields, refreshStatus } from './alipay-trades'
 import { checkCallbackUrls, parseBizContent, validateTradeBiz } from './alipay-validate'
 import { apiFault } from './faults'
 
@@ -69,6 +69,7 @@ export function alipayGateway(ctx: SandboxContext): Hono {
     store.count(trade?.outTradeNo ?? outTradeNo ?? tradeNo!, op)
     if (!trade || (outTradeNo && trade.outTradeNo !== outTradeNo))
       return NOT_EXIST
+    refreshStatus(trade)
     return trade
   }
 

@@ -1,12 +1,14 @@
 /**
  * The payment sandbox: protocol-faithful stand-ins for WeChat Pay API v3, WeChat OAuth and mini program login,
- * the Alipay OpenAPI gateway and web authorization, the customer-facing pages and JS bridges, and a control API. Mount with `app.route('/sandbox', sandbox.app)`.
+ * the Alipay OpenAPI gateway and web authorization, the customer-facing pages and JS bridges, and a control API.
+ * Mount with `app.route('/sandbox', sandbox.app)`.
  * Every route is listed in ./README.md.
  */
 import type { SandboxContext } from './context'
 import type { Sandbox, SandboxOptions } from './types'
 import { Hono } from 'hono'
-import { alipayGateway } from './alipay-gateway'
+import { alipayGateway, GATEWAY_PATH } from './alipay-gateway'
+import { aliError, aliFailure } from './alipay-gateway-http'
 import { AlipayNotifier } from './alipay-notifier'
 import { alipayOauth } from './alipay-oauth'
 import { alipayPages } from './alipay-pages'
@@ -55,6 +57,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     ctx.log({ err: String(err), path: c.req.path }, 'sandbox: unhandled error')
     if (c.req.path.includes('/wechatpay/v3/'))
       return wxError(ctx, { status: 500, code: 'SYSTEM_ERROR', message: '系统错误' })
+    if (c.req.path.endsWith(GATEWAY_PATH))
+      return aliFailure(ctx, 'error', aliError('20000', 'isp.unknow-error', '系统繁忙'), true)
     return c.json({ error: 'internal sandbox error' }, 500)
   })
 

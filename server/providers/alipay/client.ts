@@ -2,7 +2,7 @@ import type { AlipaySdkCommonResult } from 'alipay-sdk'
 import type { AlipayCredentials } from '../../config'
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk'
 import { fenToYuanString } from '../../../src/format/money'
-import { extractSignedResponse, verifyResponse } from '../../crypto/alipay'
+import { extractSignedResponse, verifyNotify as verifyNotifySign, verifyResponse } from '../../crypto/alipay'
 import { ProviderError } from '../errors'
 
 /** `trade_status` of alipay.trade.query and the notification. */
@@ -169,7 +169,8 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
   const order = (input: AlipayOrderInput): Record<string, string> => ({
     out_trade_no: input.outTradeNo,
     total_amount: fenToYuanString(input.amountFen),
-    subject: input.subject.slice(0, 256),
+    // Alipay refuses subjects containing / = & (ACQ.INVALID_PARAMETER); they become spaces.
+    subject: input.subject.replace(/[/=&]/g, ' ').slice(0, 256),
     time_expire: toAlipayTime(input.timeExpire),
   })
 
@@ -249,7 +250,8 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
     },
     verifyNotify(params) {
       try {
-        return sdk.checkNotifySignV2(params)
+        // The SDK keeps empty values in the signed string; the official rule drops them, so both are accepted.
+        return sdk.checkNotifySignV2(params) || verifyNotifySign(params, creds.alipayPublicKeyPem)
       }
       catch {
         return false
