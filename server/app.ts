@@ -13,6 +13,7 @@ import { securityHeaders } from './http/security-headers'
 import { readSessionId } from './http/session-cookie'
 import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
+import { alipayNotifyRoutes } from './routes/notify-alipay'
 import { wechatNotifyRoutes } from './routes/notify-wechat'
 import { orderRoutes } from './routes/orders'
 import { paymentRoutes } from './routes/payments'
@@ -27,6 +28,8 @@ export function availableMethods(s: Services): PayMethod[] {
     methods.push('wechat_jsapi', 'wechat_h5', 'wechat_native')
   if (s.wechat?.miniProgram)
     methods.push('wechat_mp')
+  if (s.alipay)
+    methods.push('alipay_app', 'alipay_wap', 'alipay_qr')
   return methods
 }
 
@@ -79,6 +82,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   app.route('/', sessionRoutes(s))
   app.route('/', demoRoutes(s, () => availableMethods(s)))
   app.route('/', wechatNotifyRoutes(s))
+  app.route('/', alipayNotifyRoutes(s))
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/api/notify/wechatpay',
@@ -88,6 +92,18 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
       200: { description: '`{"code":"SUCCESS","message":"成功"}` once applied (or already applied)' },
       400: { description: 'Does not decrypt, or does not match our attempt/order (nothing changed)' },
       401: { description: 'Missing, forged, stale, replayed or SIGNTEST signature (nothing parsed)' },
+    },
+  })
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/api/notify/alipay',
+    tags: ['notifications'],
+    summary: 'Alipay async notifications (form-posted, RSA2-signed)',
+    responses: {
+      200: { description: 'The literal text `success` once applied (or already applied)' },
+      400: { description: 'Wrong app_id/seller_id, unknown out_trade_no or a total_amount that is not the order\'s (nothing changed)' },
+      401: { description: 'Missing or invalid signature (nothing trusted)' },
+      415: { description: 'Not a form body' },
     },
   })
   mountDocs(app, opts.version)

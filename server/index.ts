@@ -9,6 +9,7 @@ import { openDatabase } from './db'
 import { createLogger } from './logger'
 import { createStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
+import { createAlipayClient } from './providers/alipay/client'
 import { createMiniProgramLogin, createWechatOAuthClient } from './providers/wechat/oauth'
 import { createWechatPayClient } from './providers/wechat/pay-client'
 import { createSandbox } from './sandbox/index'
@@ -70,6 +71,12 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
       platformPublicKeyId: keys.wechat.platformPublicKeyId,
       apiV3Key: keys.wechat.apiV3Key,
     }
+    config.alipay = {
+      appId: keys.alipay.appId,
+      privateKeyPem: keys.alipay.appPrivateKeyPem,
+      alipayPublicKeyPem: keys.alipay.alipayPublicKeyPem,
+      sellerId: keys.alipay.sellerId,
+    }
     if (config.sandboxEmbedded) {
       sandbox = createSandbox({
         keys,
@@ -92,6 +99,13 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
       miniProgram: creds.miniProgramAppId && creds.miniProgramSecret
         ? { appId: creds.miniProgramAppId, login: createMiniProgramLogin({ appId: creds.miniProgramAppId, secret: creds.miniProgramSecret, apiBase: config.bases.wechatApi }) }
         : undefined,
+    }
+  }
+  if (config.alipay) {
+    services.alipay = {
+      client: createAlipayClient(config.alipay, { gateway: config.bases.alipayGateway, oauthBase: config.bases.alipayOAuth }),
+      appId: config.alipay.appId,
+      sellerId: config.alipay.sellerId,
     }
   }
   transitions.events.on('order.paid', (e) => {

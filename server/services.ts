@@ -4,6 +4,7 @@ import type { Logger } from './logger'
 import type { StatusBus } from './orders/status-bus'
 import type { OrderTransitions } from './orders/transitions'
 import type { WechatProvider } from './payments/create-payment'
+import type { AlipayClient } from './providers/alipay/client'
 import type { SessionStore } from './sessions/store'
 
 /** Everything a route needs, built once at start-up. */
@@ -15,4 +16,5 @@ export interface Services {
   sessions: SessionStore
   transitions: OrderTransitions
   wechat?: WechatProvider & { appIds: string[] }
+  alipay?: { client: AlipayClient, appId: string, sellerId?: string }
 }

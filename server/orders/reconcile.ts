@@ -1,11 +1,13 @@
 import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
+import type { AlipayClient } from '../providers/alipay/client'
 import type { WechatPayClient } from '../providers/wechat/pay-client'
 import type { OrderTransitions } from './transitions'
 import type { OrderRow } from './views'
 import { sql } from 'kysely'
 import { ProviderError } from '../providers/errors'
+import { applyAlipayTrade } from './alipay-apply'
 import { applyWechatTransaction } from './wechat-apply'
 
 export interface ReconcileDeps {
@@ -14,6 +16,44 @@ export interface ReconcileDeps {
   log: Logger
   transitions: OrderTransitions
   wechat?: { pay: WechatPayClient, appIds: string[] }
+  alipay?: { client: AlipayClient }
+}
+
+/** Asks the provider about one attempt and applies the answer; true when it made the order paid. */
+async function queryAttempt(deps: ReconcileDeps, orderNo: string, attempt: { out_trade_no: string, provider: string }): Promise<boolean> {
+  if (attempt.provider === 'wechat' && deps.wechat) {
+    const txn = await deps.wechat.pay.query(attempt.out_trade_no)
+    if (!txn)
+      return false
+    const verdict = await applyWechatTransaction({ ...deps, appIds: deps.wechat.appIds }, txn)
+    if (!verdict.ok) {
+      deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
+      return false
+    }
+    if (txn.trade_state === 'CLOSED')
+      await deps.db.updateTable('payment_attempts').set({ status: 'closed' }).where('out_trade_no', '=', attempt.out_trade_no).where('status', '=', 'open').execute()
+    return verdict.outcome === 'applied'
+  }
+  if (attempt.provider === 'alipay' && deps.alipay) {
+    const trade = await deps.alipay.client.query(attempt.out_trade_no)
+    if (!trade)
+      return false
+    const verdict = await applyAlipayTrade(deps, { outTradeNo: trade.outTradeNo, tradeNo: trade.tradeNo, tradeStatus: trade.tradeStatus, totalAmount: trade.totalAmount })
+    if (!verdict.ok) {
+      deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
+      return false
+    }
+    return verdict.outcome === 'applied'
+  }
+  return false
+}
+
+/** Closes one attempt at its provider (best effort is the caller's choice). */
+async function closeAtProvider(deps: ReconcileDeps, attempt: { out_trade_no: string, provider: string }): Promise<void> {
+  if (attempt.provider === 'wechat' && deps.wechat)
+    await deps.wechat.pay.close(attempt.out_trade_no)
+  else if (attempt.provider === 'alipay' && deps.alipay)
+    await deps.alipay.client.close(attempt.out_trade_no)
 }
 
 /**
@@ -35,18 +75,8 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
   if (claimed) {
     const attempts = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
     for (const attempt of attempts) {
-      if (attempt.provider !== 'wechat' || !deps.wechat)
-        continue
       try {
-        const txn = await deps.wechat.pay.query(attempt.out_trade_no)
-        if (!txn)
-          continue
-        const verdict = await applyWechatTransaction({ ...deps, appIds: deps.wechat.appIds }, txn)
-        if (!verdict.ok)
-          deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
-        else if (txn.trade_state === 'CLOSED')
-          await deps.db.updateTable('payment_attempts').set({ status: 'closed' }).where('out_trade_no', '=', attempt.out_trade_no).where('status', '=', 'open').execute()
-        if (verdict.ok && verdict.outcome === 'applied') {
+        if (await queryAttempt(deps, orderNo, attempt)) {
           await closeAbandonedAttempts(deps, orderNo)
           break
         }
@@ -67,10 +97,8 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
 /** Closes an expired order and, best effort, its open attempts at the provider (so they cannot be paid late). */
 export async function expireOrder(deps: ReconcileDeps, orderNo: string): Promise<void> {
   const open = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
-  for (const a of open) {
-    if (a.provider === 'wechat' && deps.wechat)
-      await deps.wechat.pay.close(a.out_trade_no).catch((e: unknown) => deps.log.warn({ outTradeNo: a.out_trade_no, err: (e as Error).message }, 'closing an expired attempt failed'))
-  }
+  for (const a of open)
+    await closeAtProvider(deps, a).catch((e: unknown) => deps.log.warn({ outTradeNo: a.out_trade_no, err: (e as Error).message }, 'closing an expired attempt failed'))
   await deps.transitions.close(orderNo, 'closed')
 }
 
@@ -79,8 +107,7 @@ export async function closeAbandonedAttempts(deps: ReconcileDeps, orderNo: strin
   const open = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
   for (const a of open) {
     try {
-      if (a.provider === 'wechat' && deps.wechat)
-        await deps.wechat.pay.close(a.out_trade_no)
+      await closeAtProvider(deps, a)
       await deps.db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('out_trade_no', '=', a.out_trade_no).where('status', '=', 'open').execute()
     }
     catch (e) {

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
 import type { OrderTransitions } from '../orders/transitions'
+import type { AlipayClient } from '../providers/alipay/client'
 import type { MiniProgramLogin, WechatOAuthClient } from '../providers/wechat/oauth'
 import type { WechatPayClient } from '../providers/wechat/pay-client'
 import type { SessionRow, SessionStore } from '../sessions/store'
@@ -11,6 +12,7 @@ import { sql } from 'kysely'
 import { providerOf } from '../../src/pay/methods'
 import { HttpError } from '../http/errors'
 import { newAttemptId, newOutTradeNo } from '../orders/ids'
+import { AlipayAuthCodeError } from '../providers/alipay/client'
 import { ProviderError } from '../providers/errors'
 import { OAuthCodeError } from '../providers/wechat/oauth'
 import { checkoutUrl, resultUrl } from './urls'
@@ -30,6 +32,7 @@ export interface PaymentDeps {
   sessions: SessionStore
   transitions: OrderTransitions
   wechat?: WechatProvider
+  alipay?: { client: AlipayClient }
 }
 
 export interface PaymentContext {
@@ -73,10 +76,9 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   const provider = providerOf(req.method)
   if (provider === 'wechat' && !deps.wechat)
     throw new HttpError(422, 'method_not_allowed', 'WeChat Pay is not configured on this server')
-  if (provider === 'alipay')
-    throw new HttpError(422, 'method_not_allowed', `method ${req.method} is not available on this server yet`)
-  const wechat = deps.wechat!
-  if (req.method === 'wechat_mp' && !wechat.miniProgram)
+  if (provider === 'alipay' && !deps.alipay)
+    throw new HttpError(422, 'method_not_allowed', 'Alipay is not configured on this server')
+  if (req.method === 'wechat_mp' && !deps.wechat?.miniProgram)
     throw new HttpError(422, 'method_not_allowed', 'no mini program is configured on this server')
 
   let session = ctx.session
@@ -84,6 +86,7 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   let payerId: string | undefined
 
   if (req.method === 'wechat_jsapi') {
+    const wechat = deps.wechat!
     if (req.wechatCode !== undefined) {
       if (!session?.oauth_state || req.oauthState !== session.oauth_state)
         throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
@@ -122,6 +125,47 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     }
   }
 
+  if (req.method === 'alipay_app') {
+    const alipay = deps.alipay!.client
+    if (req.alipayAuthCode !== undefined) {
+      if (!session?.oauth_state || req.oauthState !== session.oauth_state)
+        throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
+      try {
+        const buyer = await alipay.exchangeAuthCode(req.alipayAuthCode)
+        const id = buyer.userId ?? (buyer.openId ? `open:${buyer.openId}` : undefined)
+        if (!id)
+          throw new ProviderError('rejected', 'NO_BUYER', 'Alipay answered without a user_id or open_id')
+        await deps.sessions.update(session.id, { alipay_user_id: id, oauth_state: null })
+        session = { ...session, alipay_user_id: id, oauth_state: null }
+      }
+      catch (e) {
+        if (e instanceof AlipayAuthCodeError) {
+          const state = randomState()
+          await deps.sessions.update(session.id, { oauth_state: state })
+          throw new HttpError(409, 'oauth_code_invalid', 'the Alipay authorisation code cannot be used; authorise again', {
+            authorizeUrl: alipay.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state),
+          })
+        }
+        if (e instanceof ProviderError)
+          throw providerFailure(e)
+        throw e
+      }
+    }
+    payerId = session?.alipay_user_id ?? undefined
+    if (!payerId) {
+      if (!session) {
+        session = await deps.sessions.create()
+        newSession = session
+      }
+      const state = req.oauthState ?? randomState()
+      await deps.sessions.update(session.id, { oauth_state: state })
+      return {
+        action: { kind: 'oauth_required', provider: 'alipay', authorizeUrl: alipay.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state) },
+        newSession,
+      }
+    }
+  }
+
   if (req.method === 'wechat_mp') {
     payerId = session?.wechat_mp_openid ?? undefined
     if (!payerId)
@@ -145,35 +189,59 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     expires_at: expiresAt,
   }).execute()
 
+  const wechat = deps.wechat
   const common = {
-    appId: req.method === 'wechat_mp' ? wechat.miniProgram!.appId : wechat.appId,
+    appId: req.method === 'wechat_mp' ? wechat?.miniProgram?.appId ?? '' : wechat?.appId ?? '',
     description: `${order.merchant_name}-${order.subject}`,
     outTradeNo,
     amountFen: order.amount_fen,
     notifyUrl: `${deps.config.publicUrl}/api/notify/wechatpay`,
     timeExpire: expiresAt,
   }
+  const alipayOrder = {
+    outTradeNo,
+    amountFen: order.amount_fen,
+    subject: `${order.merchant_name}-${order.subject}`.slice(0, 256),
+    notifyUrl: `${deps.config.publicUrl}/api/notify/alipay`,
+    timeExpire: expiresAt,
+  }
   let action: PaymentAction
   try {
     switch (req.method) {
+      case 'alipay_wap': {
+        const url = deps.alipay!.client.wapPayUrl({ ...alipayOrder, returnUrl: resultUrl(deps.config.publicUrl, order.order_no, 'wap'), quitUrl: checkoutUrl(deps.config.publicUrl, order.order_no) })
+        action = { kind: 'redirect', attemptId, url }
+        break
+      }
+      case 'alipay_qr': {
+        const { qrCode } = await deps.alipay!.client.precreate(alipayOrder)
+        action = { kind: 'qrcode', attemptId, codeUrl: qrCode, expiresAt: expiresAt.toISOString(), serverTime: new Date().toISOString() }
+        break
+      }
+      case 'alipay_app': {
+        const buyer = payerId!.startsWith('open:') ? { openId: payerId!.slice(5) } : { userId: payerId! }
+        const { tradeNo } = await deps.alipay!.client.create({ ...alipayOrder, buyer })
+        action = { kind: 'alipay_trade', attemptId, tradeNo }
+        break
+      }
       case 'wechat_jsapi': {
-        const { prepayId } = await wechat.pay.createJsapi({ ...common, openid: payerId! })
-        action = { kind: 'jsapi', attemptId, params: wechat.pay.jsapiParams(wechat.appId, prepayId) }
+        const { prepayId } = await wechat!.pay.createJsapi({ ...common, openid: payerId! })
+        action = { kind: 'jsapi', attemptId, params: wechat!.pay.jsapiParams(common.appId, prepayId) }
         break
       }
       case 'wechat_mp': {
-        const { prepayId } = await wechat.pay.createJsapi({ ...common, openid: payerId! })
-        const { appId: _signedFor, ...params } = wechat.pay.jsapiParams(common.appId, prepayId)
+        const { prepayId } = await wechat!.pay.createJsapi({ ...common, openid: payerId! })
+        const { appId: _signedFor, ...params } = wechat!.pay.jsapiParams(common.appId, prepayId)
         action = { kind: 'mp', attemptId, params }
         break
       }
       case 'wechat_h5': {
-        const { h5Url } = await wechat.pay.createH5({ ...common, payerClientIp: ctx.clientIp })
+        const { h5Url } = await wechat!.pay.createH5({ ...common, payerClientIp: ctx.clientIp })
         action = { kind: 'redirect', attemptId, url: `${h5Url}&redirect_url=${encodeURIComponent(resultUrl(deps.config.publicUrl, order.order_no, 'h5'))}` }
         break
       }
       case 'wechat_native': {
-        const { codeUrl } = await wechat.pay.createNative(common)
+        const { codeUrl } = await wechat!.pay.createNative(common)
         action = { kind: 'qrcode', attemptId, codeUrl, expiresAt: expiresAt.toISOString(), serverTime: new Date().toISOString() }
         break
       }

@@ -9,26 +9,34 @@ const STATE_KEY = 'uc.oauthState'
 const RETRIED_KEY = 'uc.oauthRetried'
 
 export interface OAuthReturn {
+  /** WeChat's `code` or Alipay's `auth_code`. */
   code: string
   state: string
+  provider: 'wechat' | 'alipay'
 }
 
+/** Parameters the providers add on the way back, all removed together. */
+const RETURN_PARAMS = ['code', 'auth_code', 'state', 'app_id', 'source', 'scope']
+
 /**
- * Reads `code` and `state` from `location.search` (WeChat puts them before the `#`, even for
- * hash-routed pages) and removes them from the address bar with `history.replaceState` at once,
- * so a refresh can never replay a used code. Call it before any request.
+ * Reads `code` (WeChat) or `auth_code` (Alipay) and `state` from `location.search` (both put them
+ * before the `#`, even for hash-routed pages) and removes them from the address bar with
+ * `history.replaceState` at once, so a refresh can never replay a used code. Call it before any request.
  */
 export function takeOAuthReturn(host: OAuthHost): OAuthReturn | undefined {
   const params = new URLSearchParams(host.location.search)
-  const code = params.get('code')
+  const wechatCode = params.get('code')
+  const alipayCode = params.get('auth_code')
   const state = params.get('state')
-  if (!code && !state)
+  if (!wechatCode && !alipayCode && !state)
     return undefined
-  params.delete('code')
-  params.delete('state')
+  for (const name of RETURN_PARAMS)
+    params.delete(name)
   const rest = params.toString()
   host.history.replaceState(host.history.state, '', `${host.location.pathname}${rest ? `?${rest}` : ''}${host.location.hash}`)
-  return code ? { code, state: state ?? '' } : undefined
+  if (alipayCode)
+    return { code: alipayCode, state: state ?? '', provider: 'alipay' }
+  return wechatCode ? { code: wechatCode, state: state ?? '', provider: 'wechat' } : undefined
 }
 
 /** A fresh random state: 32 hex characters (WeChat allows [A-Za-z0-9], at most 128 bytes). */

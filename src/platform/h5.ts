@@ -1,5 +1,6 @@
 import type { ApiClient } from '../api/client'
 import type { OAuthHost } from '../auth/wechat-oauth'
+import type { AlipayBridgeHost } from '../pay/drivers/alipay-app'
 import type { RedirectHost } from '../pay/drivers/redirect'
 import type { WeixinBridgeHost } from '../pay/drivers/wechat-jsapi'
 import type { WatcherHost } from '../result/watcher'
@@ -11,6 +12,10 @@ export function h5OAuthHost(): OAuthHost {
 
 export function h5BridgeHost(): WeixinBridgeHost {
   return window as unknown as WeixinBridgeHost
+}
+
+export function h5AlipayBridgeHost(): AlipayBridgeHost {
+  return window as unknown as AlipayBridgeHost
 }
 
 export function h5RedirectHost(): RedirectHost {

@@ -4,6 +4,7 @@ import type { OAuthHost } from '../auth/wechat-oauth'
 import type { Environment } from '../env/types'
 import type { MessageKey } from '../i18n'
 import type { PayChoice, PayOption } from '../pay/choose'
+import type { AlipayBridgeHost } from '../pay/drivers/alipay-app'
 import type { RedirectHost } from '../pay/drivers/redirect'
 import type { WeixinBridgeHost } from '../pay/drivers/wechat-jsapi'
 import type { PayMethod } from '../pay/methods'
@@ -13,6 +14,7 @@ import { computed, ref, shallowRef } from 'vue'
 import { isApiError } from '../api/errors'
 import { beginAuthorization, consumeOAuthState, mayReauthorize, newOAuthState, resetReauthorizeGuard, takeOAuthReturn } from '../auth/wechat-oauth'
 import { choosePayMethods } from '../pay/choose'
+import { payWithAlipayApp } from '../pay/drivers/alipay-app'
 import { payByRedirect } from '../pay/drivers/redirect'
 import { payWithWechatJsapi } from '../pay/drivers/wechat-jsapi'
 import { clockOffsetMs } from '../pay/qr-clock'
@@ -53,6 +55,7 @@ export interface CheckoutDeps {
   goToResult: (orderNo: string, from?: 'pay') => void
   oauth?: OAuthHost
   bridge?: WeixinBridgeHost
+  alipayBridge?: AlipayBridgeHost
   redirect?: RedirectHost
   /** Hands the order to the mini program (from a mini-program web-view). */
   handoff?: (orderNo: string) => Promise<void>
@@ -162,6 +165,12 @@ export const useCheckoutStore = defineStore('checkout', () => {
         phase.value = 'redirecting'
         return afterWallet(payByRedirect({ orderNo: orderNo.value, method, attemptId: action.attemptId, url: action.url }, d.redirect))
       }
+      case 'alipay_trade': {
+        if (!d.alipayBridge)
+          return fail('error.bridge_missing_alipay')
+        phase.value = 'starting'
+        return afterWallet(await payWithAlipayApp(action.tradeNo, d.alipayBridge))
+      }
       case 'mp': {
         if (!d.miniProgram)
           return fail('error.bridge_missing')
@@ -172,8 +181,11 @@ export const useCheckoutStore = defineStore('checkout', () => {
         qr.value = { method, codeUrl: action.codeUrl, expiresAt: action.expiresAt, offsetMs: clockOffsetMs(action.serverTime, (d.now ?? Date.now)()) }
         phase.value = 'qrcode'
         return
-      default:
-        return fail('error.generic', { message: `unsupported action ${action.kind}` })
+      default: {
+        // Every kind is handled above; a server speaking a newer contract gets a clear message.
+        const unknown: { kind?: string } = action
+        return fail('error.generic', { message: `unsupported action ${unknown.kind}` })
+      }
     }
   }
 
@@ -192,21 +204,23 @@ export const useCheckoutStore = defineStore('checkout', () => {
         return
       case 'failed':
         if (outcome.error.type === 'unsupported')
-          return fail('error.bridge_missing')
+          return fail(selected.value?.method === 'alipay_app' ? 'error.bridge_missing_alipay' : 'error.bridge_missing')
+        if (outcome.error.type === 'network')
+          return fail('error.network')
         return fail('error.wallet_failed', { message: outcome.error.message })
     }
   }
 
-  async function request(method: PayMethod, extra: { wechatCode?: string, oauthState?: string } = {}): Promise<void> {
+  async function request(method: PayMethod, extra: { wechatCode?: string, alipayAuthCode?: string, oauthState?: string } = {}): Promise<void> {
     const d = need()
-    if (!pendingKey || pendingKey.method !== method || extra.wechatCode)
+    if (!pendingKey || pendingKey.method !== method || extra.wechatCode || extra.alipayAuthCode)
       pendingKey = { method, key: d.newKey() }
     const key = pendingKey.key
     busy.value = true
     notice.value = undefined
     phase.value = 'starting'
     try {
-      const oauthState = extra.oauthState ?? (method === 'wechat_jsapi' ? newOAuthState() : undefined)
+      const oauthState = extra.oauthState ?? (method === 'wechat_jsapi' || method === 'alipay_app' ? newOAuthState() : undefined)
       const body = { orderNo: orderNo.value, method, ...extra, ...(oauthState ? { oauthState } : {}) }
       let action: PaymentAction
       if (method === 'wechat_mp' && d.miniProgram) {
@@ -296,7 +310,10 @@ export const useCheckoutStore = defineStore('checkout', () => {
         await loadOrder()
         return fail('error.oauth_state')
       }
-      await request('wechat_jsapi', { wechatCode: returned.code, oauthState: returned.state })
+      if (returned.provider === 'alipay')
+        await request('alipay_app', { alipayAuthCode: returned.code, oauthState: returned.state })
+      else
+        await request('wechat_jsapi', { wechatCode: returned.code, oauthState: returned.state })
       if (!order.value)
         await loadOrder()
       return
@@ -308,6 +325,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
     // Inside WeChat JSAPI starts by itself; on a PC the QR code appears without a click;
     // in a mini-program web-view the hand-off starts at once.
     if (first && ((d.env.kind === 'wechat' && first.method === 'wechat_jsapi')
+      || ((d.env.kind === 'alipay' || d.env.kind === 'alipay-hk') && first.method === 'alipay_app')
       || first.method === 'wechat_native' || first.method === 'alipay_qr' || first.action === 'handoff')) {
       await pay(first)
     }

@@ -7,6 +7,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { snapshotTables } from '../helpers/db-snapshot'
 import { key, removeDir, startTestServer } from '../helpers/server'
+import { signNotify } from '../../server/crypto/alipay'
 import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'
 
 let server: TestServer
@@ -477,5 +478,118 @@ describe('rate limits and headers', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
     expect(res.headers.get('cache-control')).toBe('no-cache')
+  })
+})
+
+describe('Alipay through the sandbox', () => {
+  function alipayNotify(fields: Record<string, string>, signWith?: string): string {
+    const keys = server.keys()
+    const params: Record<string, string> = {
+      notify_time: '2026-11-23 08:00:11',
+      notify_type: 'trade_status_sync',
+      notify_id: `N${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+      app_id: keys.alipay.appId,
+      auth_app_id: keys.alipay.appId,
+      charset: 'utf-8',
+      version: '1.0',
+      sign_type: 'RSA2',
+      trade_no: `2026112322001${Math.floor(Math.random() * 1e9)}`,
+      seller_id: keys.alipay.sellerId,
+      trade_status: 'TRADE_SUCCESS',
+      gmt_payment: '2026-11-23 08:00:10',
+      ...fields,
+    }
+    params.sign = signNotify(params, signWith ?? keys.alipay.alipayPrivateKeyPem)
+    return new URLSearchParams(params).toString()
+  }
+
+  async function postAlipay(body: string) {
+    return server.call('POST', '/api/notify/alipay', { rawBody: body, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } })
+  }
+
+  async function openAlipayAttempt(amountFen = 1230) {
+    const orderNo = await demoOrder({ amountFen })
+    const res = await pay(orderNo, 'alipay_qr')
+    expect(res.json.kind).toBe('qrcode')
+    const [attempt] = await attemptsOf(orderNo)
+    return { orderNo, outTradeNo: attempt!.out_trade_no, qrCode: res.json.codeUrl as string }
+  }
+
+  it('precreate QR → paid by scanning → notified (RSA2, form) → paid once', async () => {
+    const { orderNo, qrCode } = await openAlipayAttempt()
+    expect(qrCode).toMatch(/^https:\/\/qr\.alipay\.com\//)
+    await sandboxCall('/api/alipay/pay', { qr_code: qrCode })
+    await waitFor(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
+    expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+  })
+
+  it('WAP: a signed GET URL of the gateway with return_url and quit_url on the cashier', async () => {
+    const orderNo = await demoOrder({ amountFen: 10 })
+    const res = await pay(orderNo, 'alipay_wap')
+    expect(res.json.kind).toBe('redirect')
+    const url = new URL(res.json.url as string)
+    expect(url.pathname).toBe('/sandbox/alipay/gateway.do')
+    expect(url.searchParams.get('method')).toBe('alipay.trade.wap.pay')
+    expect(url.searchParams.get('sign')).toBeTruthy()
+    expect(url.searchParams.get('return_url')).toBe(`${server.url}/#/pages/result/result?orderNo=${orderNo}&from=wap`)
+    expect(JSON.parse(url.searchParams.get('biz_content')!)).toMatchObject({ total_amount: '0.10', quit_url: `${server.url}/#/pages/checkout/checkout?orderNo=${orderNo}` })
+  })
+
+  it('inside the Alipay app: auth_base OAuth, then trade.create gives a tradeNo', async () => {
+    const orderNo = await demoOrder()
+    const first = await pay(orderNo, 'alipay_app', { oauthState: 'alistate0001' })
+    expect(first.json).toMatchObject({ kind: 'oauth_required', provider: 'alipay' })
+    const sid = first.headers.get('set-cookie')!.split(';')[0]!
+    const redirect = await fetch(first.json.authorizeUrl as string, { redirect: 'manual' })
+    const location = redirect.headers.get('location')!
+    const query = new URL(location.split('#')[0]!).searchParams
+    expect(query.get('state')).toBe('alistate0001')
+    const res = await pay(orderNo, 'alipay_app', { alipayAuthCode: query.get('auth_code')!, oauthState: 'alistate0001' }, key(), { cookie: sid })
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({ kind: 'alipay_trade', tradeNo: expect.stringMatching(/^\d{20,}$/) })
+    const reused = await pay(orderNo, 'alipay_app', { alipayAuthCode: query.get('auth_code')!, oauthState: 'alistate0001' }, key(), { cookie: sid })
+    expect(reused.status).toBe(400)
+  })
+
+  it.each([
+    ['signed with another key', {}, 'stranger', 401],
+    ['another app_id', { app_id: '2021000000000001' }, undefined, 400],
+    ['a tampered amount', { total_amount: '0.01' }, undefined, 400],
+    ['an amount with a float artefact', { total_amount: '12.300000001' }, undefined, 400],
+    ['an unknown out_trade_no', { out_trade_no: 'P000000000000UNKNOWN' }, undefined, 400],
+  ] as const)('a notification %s → %i, nothing changed', async (_, override, signer, status) => {
+    const { orderNo, outTradeNo } = await openAlipayAttempt()
+    const before = await snapshotTables(server.services.db)
+    const body = alipayNotify({ out_trade_no: outTradeNo, total_amount: '12.30', ...override }, signer === 'stranger' ? strangerKeyPem() : undefined)
+    const res = await postAlipay(body)
+    expect(res.status).toBe(status)
+    expect(await snapshotTables(server.services.db)).toBe(before)
+    expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
+  })
+
+  it('a genuine notification is answered with exactly `success`; its duplicate makes no second transition', async () => {
+    const { orderNo, outTradeNo } = await openAlipayAttempt()
+    const body = alipayNotify({ out_trade_no: outTradeNo, total_amount: '12.30' })
+    const first = await postAlipay(body)
+    expect(first.status).toBe(200)
+    expect(first.text).toBe('success')
+    const again = await postAlipay(body)
+    expect(again.text).toBe('success')
+    expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+  })
+
+  it('a dropped notification still ends paid through the status endpoint', async () => {
+    await setFaults({ dropNotifyRate: 1 })
+    try {
+      const { orderNo, qrCode } = await openAlipayAttempt()
+      await sandboxCall('/api/alipay/pay', { qr_code: qrCode })
+      await new Promise(r => setTimeout(r, 200))
+      expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
+      const healed = await waitFor(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
+      expect(healed.json.status).toBe('paid')
+    }
+    finally {
+      await setFaults(null)
+    }
   })
 })

@@ -25,7 +25,7 @@ function fakeHost(href: string): OAuthHost & { replaced: string[], store: Map<st
 describe('weChat OAuth return', () => {
   it('takes code and state from before the # and removes them from the address bar at once', () => {
     const h = fakeHost('https://pay.example.com/?code=C1&state=S1#/pages/checkout/checkout?orderNo=O1')
-    expect(takeOAuthReturn(h)).toEqual({ code: 'C1', state: 'S1' })
+    expect(takeOAuthReturn(h)).toEqual({ code: 'C1', state: 'S1', provider: 'wechat' })
     expect(h.current()).toBe('https://pay.example.com/#/pages/checkout/checkout?orderNo=O1')
     // A refresh now has nothing to replay.
     expect(takeOAuthReturn(h)).toBeUndefined()
@@ -57,5 +57,13 @@ describe('weChat OAuth return', () => {
   it('makes 32-hex-digit states WeChat accepts', () => {
     expect(newOAuthState()).toMatch(/^[a-f0-9]{32}$/)
     expect(newOAuthState()).not.toBe(newOAuthState())
+  })
+})
+
+describe('alipay OAuth return', () => {
+  it('takes auth_code and removes everything Alipay added', () => {
+    const h = fakeHost('https://pay.example.com/?app_id=2021&source=alipay_wallet&scope=auth_base&auth_code=A1&state=S2#/pages/checkout/checkout?orderNo=O1')
+    expect(takeOAuthReturn(h)).toEqual({ code: 'A1', state: 'S2', provider: 'alipay' })
+    expect(h.current()).toBe('https://pay.example.com/#/pages/checkout/checkout?orderNo=O1')
   })
 })

@@ -11,13 +11,17 @@ export interface WeixinBridgeHost {
   document: Pick<Document, 'addEventListener' | 'removeEventListener'>
 }
 
-let ready: Promise<WeixinJSBridge> | undefined
+/** One pending wait per host (there is one window in practice; tests pass their own hosts). */
+const waits = new WeakMap<object, Promise<WeixinJSBridge>>()
 
 /** Resolves once WeixinJSBridge exists; memoised, and forgotten after a timeout so a later call tries again. */
 export function waitForWeixinBridge(host: WeixinBridgeHost, timeoutMs = 5000): Promise<WeixinJSBridge> {
   if (host.WeixinJSBridge)
     return Promise.resolve(host.WeixinJSBridge)
-  ready ??= new Promise<WeixinJSBridge>((resolve, reject) => {
+  const pending = waits.get(host)
+  if (pending)
+    return pending
+  const ready = new Promise<WeixinJSBridge>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined
     const onReady = () => {
       clearTimeout(timer)
@@ -33,9 +37,10 @@ export function waitForWeixinBridge(host: WeixinBridgeHost, timeoutMs = 5000): P
     }, timeoutMs)
     host.document.addEventListener('WeixinJSBridgeReady', onReady)
   }).catch((e: unknown) => {
-    ready = undefined
+    waits.delete(host)
     throw e
   })
+  waits.set(host, ready)
   return ready
 }
 
