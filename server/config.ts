@@ -52,6 +52,8 @@ export interface ServerConfig {
   /** Seconds a Native/precreate QR code stays valid at most. */
   qrTtlSeconds: number
   merchantName: string
+  /** Milliseconds to wait for WeChat Pay / Alipay before answering 502 provider_unavailable. */
+  providerTimeoutMs: number
   /** Payment creations allowed per minute per client IP and per session (0 = no limit). */
   rateLimitPerIp: number
   rateLimitPerSession: number
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     reconcileAfterSeconds: num(env, 'RECONCILE_AFTER_SECONDS', 3),
     qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),
     merchantName: env.MERCHANT_NAME || (live ? '' : 'uni-cashier 演示商户'),
+    providerTimeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100),
     rateLimitPerIp: int(env, 'RATE_LIMIT_PER_IP', 120),
     rateLimitPerSession: int(env, 'RATE_LIMIT_PER_SESSION', 20),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),

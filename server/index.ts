@@ -94,7 +94,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
     services.wechat = {
       appId: creds.appId,
       appIds: [creds.appId, ...(creds.miniProgramAppId ? [creds.miniProgramAppId] : [])],
-      pay: createWechatPayClient(creds, config.bases.wechatPay),
+      pay: createWechatPayClient(creds, config.bases.wechatPay, config.providerTimeoutMs),
       oauth: createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: config.bases.wechatOAuth, apiBase: config.bases.wechatApi }),
       miniProgram: creds.miniProgramAppId && creds.miniProgramSecret
         ? { appId: creds.miniProgramAppId, login: createMiniProgramLogin({ appId: creds.miniProgramAppId, secret: creds.miniProgramSecret, apiBase: config.bases.wechatApi }) }
@@ -103,7 +103,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
   }
   if (config.alipay) {
     services.alipay = {
-      client: createAlipayClient(config.alipay, { gateway: config.bases.alipayGateway, oauthBase: config.bases.alipayOAuth }),
+      client: createAlipayClient(config.alipay, { gateway: config.bases.alipayGateway, oauthBase: config.bases.alipayOAuth, timeoutMs: config.providerTimeoutMs }),
       appId: config.alipay.appId,
       sellerId: config.alipay.sellerId,
     }

@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely'
 import { sql } from 'kysely'
 
+// Migrations run before the typed schema exists, so they take Kysely<any>, as Kysely's docs advise.
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
@@ -63,6 +64,14 @@ const migrations: Record<string, Migration> = {
         .addColumn('id', 'text', c => c.primaryKey())
         .addColumn('received_at', 'timestamptz', c => c.notNull().defaultTo(sql`now()`))
         .execute()
+    },
+  },
+  '0002_attempt_idempotency_key': {
+    async up(db: Kysely<any>) {
+      // A retried request (same Idempotency-Key) after a provider timeout reuses its attempt's
+      // out_trade_no, so the provider sees one order, not two.
+      await db.schema.alterTable('payment_attempts').addColumn('idempotency_key', 'text').execute()
+      await db.schema.createIndex('payment_attempts_idempotency_key').unique().on('payment_attempts').column('idempotency_key').execute()
     },
   },
 }

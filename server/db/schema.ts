@@ -37,6 +37,8 @@ export interface PaymentAttemptsTable {
   provider_txn_id: string | null
   /** The openid/user the attempt was made for (never sent to the browser). */
   payer_id: string | null
+  /** The request's Idempotency-Key: a retry after a provider failure reuses this attempt. */
+  idempotency_key: string | null
   expires_at: Timestamp
   created_at: Generated<Timestamp>
   updated_at: Generated<Timestamp>

@@ -38,6 +38,8 @@ export interface PaymentDeps {
 export interface PaymentContext {
   session?: SessionRow
   clientIp: string
+  /** The request's Idempotency-Key (see the payment_attempts.idempotency_key column). */
+  idempotencyKey?: string
 }
 
 export interface PaymentResult {
@@ -173,21 +175,32 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   }
 
   const now = new Date()
-  const expiresAt = new Date(Math.min(new Date(order.expires_at).getTime(), now.getTime() + deps.config.qrTtlSeconds * 1000))
-  const attemptId = newAttemptId()
-  const outTradeNo = newOutTradeNo(now)
-  // Recorded before the provider is asked, so a notification for it always finds its attempt.
-  await deps.db.insertInto('payment_attempts').values({
-    id: attemptId,
-    order_no: order.order_no,
-    method: req.method,
-    provider,
-    out_trade_no: outTradeNo,
-    status: 'open',
-    action: JSON.stringify({}),
-    payer_id: payerId ?? null,
-    expires_at: expiresAt,
-  }).execute()
+  // The same request retried after the provider failed or timed out: ask again for the same
+  // out_trade_no with the same body, so the provider keeps one order (and one prepay).
+  const retried = ctx.idempotencyKey
+    ? await deps.db.selectFrom('payment_attempts').selectAll().where('idempotency_key', '=', ctx.idempotencyKey).where('order_no', '=', order.order_no).where('method', '=', req.method).where('status', 'in', ['open', 'failed']).executeTakeFirst()
+    : undefined
+  const expiresAt = retried ? new Date(retried.expires_at) : new Date(Math.min(new Date(order.expires_at).getTime(), now.getTime() + deps.config.qrTtlSeconds * 1000))
+  const attemptId = retried?.id ?? newAttemptId()
+  const outTradeNo = retried?.out_trade_no ?? newOutTradeNo(now)
+  if (retried) {
+    await deps.db.updateTable('payment_attempts').set({ status: 'open', updated_at: sql`now()` }).where('id', '=', retried.id).execute()
+  }
+  else {
+    // Recorded before the provider is asked, so a notification for it always finds its attempt.
+    await deps.db.insertInto('payment_attempts').values({
+      id: attemptId,
+      order_no: order.order_no,
+      method: req.method,
+      provider,
+      out_trade_no: outTradeNo,
+      status: 'open',
+      action: JSON.stringify({}),
+      payer_id: payerId ?? null,
+      expires_at: expiresAt,
+      idempotency_key: ctx.idempotencyKey ?? null,
+    }).execute()
+  }
 
   const wechat = deps.wechat
   const common = {

@@ -36,7 +36,7 @@ export function paymentRoutes(s: Services) {
     let created: Awaited<ReturnType<typeof createPayment>>['newSession']
     const stored = await withIdempotency(s.db, key, hash, async () => {
       try {
-        const result = await createPayment(s, body, { session, clientIp: ip })
+        const result = await createPayment(s, body, { session, clientIp: ip, idempotencyKey: key })
         created = result.newSession
         return { status: 200, body: result.action }
       }
