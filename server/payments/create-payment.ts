@@ -66,6 +66,8 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     throw new HttpError(404, 'order_not_found', `order ${req.orderNo} does not exist`)
   if (order.status === 'paid' || order.status === 'refunded')
     throw new HttpError(409, 'order_already_paid', 'this order is already paid')
+  if (order.status === 'closed' && new Date(order.expires_at).getTime() <= Date.now())
+    throw new HttpError(410, 'order_expired', 'this order has expired')
   if (order.status !== 'pending')
     throw new HttpError(409, 'order_not_payable', `this order is ${order.status} and can no longer be paid`)
   if (new Date(order.expires_at).getTime() <= Date.now()) {

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { HttpError } from '../http/errors'
 import { DemoOrder, DemoOrderCreated, errorResponses } from '../http/schemas'
 import { newOrderNo } from '../orders/ids'
-import { checkoutUrl } from '../payments/urls'
+import { checkoutUrl, isAllowedReturnUrl } from '../payments/urls'
 
 const DEMO_SUBJECTS = ['拿铁咖啡 · 大杯', '牛角面包 ×2', '会员月卡']
 
@@ -25,6 +25,8 @@ export function demoRoutes(s: Services, availableMethods: () => import('../../sr
     if (!s.config.demo)
       throw new HttpError(404, 'demo_disabled', 'demo orders are disabled on this server (DEMO=false)')
     const body = c.req.valid('json')
+    if (body.returnUrl !== undefined && !isAllowedReturnUrl(body.returnUrl, s.config.publicUrl, s.config.returnUrlHosts))
+      throw new HttpError(400, 'validation_failed', 'returnUrl: must be an absolute http(s) URL on this server\'s host or one of RETURN_URL_HOSTS')
     const orderNo = newOrderNo()
     const methods = body.methods ?? availableMethods()
     await s.db.insertInto('orders').values({
@@ -35,7 +37,7 @@ export function demoRoutes(s: Services, availableMethods: () => import('../../sr
       currency: 'CNY',
       status: 'pending',
       methods: JSON.stringify(methods),
-      return_url: `${s.config.publicUrl}/#/pages/index/index`,
+      return_url: body.returnUrl ?? `${s.config.publicUrl}/#/pages/index/index`,
       expires_at: new Date(Date.now() + 30 * 60_000),
     }).execute()
     return c.json({ orderNo, checkoutUrl: checkoutUrl(s.config.publicUrl, orderNo) }, 201)

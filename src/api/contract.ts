@@ -125,6 +125,8 @@ export interface DemoOrderRequest {
   subject?: string
   amountFen?: number
   methods?: PayMethod[]
+  /** "Back to the merchant" after paying: an absolute http(s) URL on this server's host or RETURN_URL_HOSTS. */
+  returnUrl?: string
 }
 
 export interface DemoOrderResponse {

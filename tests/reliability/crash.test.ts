@@ -1,0 +1,106 @@
+import type { Child } from './processes'
+import type { ReliabilityRow } from './report'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { key } from '../helpers/server'
+import { freePort, startProcess } from './processes'
+import { N, pool, printTable } from './report'
+
+const rows: ReliabilityRow[] = []
+const children: Child[] = []
+let dataDir: string
+
+afterAll(async () => {
+  printTable('Crash and restart', rows)
+  await Promise.all(children.map(c => c.kill('SIGKILL')))
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe('sIGKILL in the middle of the load', () => {
+  it('after a restart on the same data directory the sandbox\'s retried notifications complete: nothing lost, nothing applied twice', async () => {
+    const count = Math.max(20, Math.floor(N / 2))
+    dataDir = mkdtempSync(path.join(tmpdir(), 'uc-crash-'))
+    const [serverPort, sandboxPort] = [await freePort(), await freePort()]
+    const origin = `http://127.0.0.1:${serverPort}`
+    const sandboxOrigin = `http://127.0.0.1:${sandboxPort}`
+    // The sandbox lives in its own process, so it keeps retrying while the server is down.
+    const sandbox = await startProcess('server/sandbox/main.ts', {
+      SANDBOX_PORT: String(sandboxPort),
+      SANDBOX_PUBLIC_URL: sandboxOrigin,
+      SANDBOX_H5_DOMAIN: `127.0.0.1:${serverPort}`,
+      SANDBOX_TIME_SCALE: '0.01',
+      DATA_DIR: dataDir,
+    }, `${sandboxOrigin}/sandbox/api/faults`)
+    children.push(sandbox)
+    const serverEnv = {
+      CASHIER_MODE: 'sandbox',
+      SANDBOX_EMBEDDED: 'false',
+      PORT: String(serverPort),
+      PUBLIC_URL: origin,
+      DATA_DIR: dataDir,
+      WECHAT_OAUTH_BASE: `${sandboxOrigin}/sandbox/wechat/open`,
+      WECHAT_API_BASE: `${sandboxOrigin}/sandbox/wechat/api`,
+      WECHATPAY_API_BASE: `${sandboxOrigin}/sandbox/wechatpay`,
+      ALIPAY_GATEWAY: `${sandboxOrigin}/sandbox/alipay/gateway.do`,
+      ALIPAY_OAUTH_BASE: `${sandboxOrigin}/sandbox/alipay/oauth`,
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_PER_SESSION: '0',
+      LOG_LEVEL: 'info',
+    }
+    const first = await startProcess('server/main.ts', serverEnv, `${origin}/healthz`)
+    children.push(first)
+
+    const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${origin}${p}`, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined })
+      return { status: res.status, json: await res.json() as Record<string, unknown> }
+    }
+    const orders = await pool(Array.from({ length: count }), 20, async (_, i) => {
+      const orderNo = (await call('POST', '/api/demo/orders', { amountFen: 500 + i })).json.orderNo as string
+      const method = i % 2 === 0 ? 'wechat_native' : 'alipay_qr'
+      const action = await call('POST', '/api/payments', { orderNo, method }, { 'Idempotency-Key': key() })
+      expect(action.status).toBe(200)
+      return { orderNo, method, code: action.json.codeUrl as string }
+    })
+
+    // Customers pay while the server is killed half-way through.
+    const payOne = (o: typeof orders[number]) => fetch(`${sandboxOrigin}/sandbox/api/${o.method === 'wechat_native' ? 'wechat' : 'alipay'}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(o.method === 'wechat_native' ? { code_url: o.code } : { qr_code: o.code }),
+    })
+    const half = Math.floor(count / 2)
+    await pool(orders.slice(0, half), 10, payOne)
+    await first.kill('SIGKILL')
+    await pool(orders.slice(half), 10, payOne)
+    await new Promise(r => setTimeout(r, 500))
+
+    const second = await startProcess('server/main.ts', serverEnv, `${origin}/healthz`)
+    children.push(second)
+    // Only notifications (retried by the sandbox) may complete these: plain reads never query the provider.
+    const deadline = Date.now() + 120_000
+    let pending = orders
+    while (pending.length > 0 && Date.now() < deadline) {
+      const s = await pool(pending, 20, async o => [o, (await call('GET', `/api/orders/${o.orderNo}`)).json.status] as const)
+      pending = s.filter(([, st]) => st !== 'paid').map(([o]) => o)
+      if (pending.length > 0)
+        await new Promise(r => setTimeout(r, 500))
+    }
+    const fulfilments = new Map<string, number>()
+    for (const line of [...first.lines, ...second.lines]) {
+      if (!line.startsWith('{'))
+        continue
+      const entry = JSON.parse(line) as { msg?: string, orderNo?: string }
+      if (entry.msg === 'fulfil order' && entry.orderNo)
+        fulfilments.set(entry.orderNo, (fulfilments.get(entry.orderNo) ?? 0) + 1)
+    }
+    const paid = count - pending.length
+    const twice = orders.filter(o => (fulfilments.get(o.orderNo) ?? 0) > 1).length
+    rows.push({ scenario: `SIGKILL mid-load (${count} payments, WeChat + Alipay)`, tried: count, passed: paid, lost: pending.length, appliedTwice: twice })
+    expect(pending.map(o => o.orderNo)).toEqual([])
+    expect(twice).toBe(0)
+    // Every order was fulfilled by exactly one of the two processes (the killed one may have done it before dying).
+    expect(orders.filter(o => fulfilments.get(o.orderNo) !== 1).map(o => o.orderNo)).toEqual([])
+  })
+})
