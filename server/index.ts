@@ -19,7 +19,10 @@ import { SessionStore } from './sessions/store'
 export const VERSION = '0.1.0'
 
 export interface RunningServer {
+  /** The public origin (PUBLIC_URL). */
   url: string
+  /** Where this process actually listens, e.g. http://127.0.0.1:8080. */
+  listenUrl: string
   services: Services
   sandbox?: Sandbox
   close: () => Promise<void>
@@ -121,6 +124,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
   let closing: Promise<void> | undefined
   return {
     url: config.publicUrl,
+    listenUrl: `http://${config.host}:${config.port}`,
     services,
     sandbox,
     close: () => closing ??= (async () => {

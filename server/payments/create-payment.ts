@@ -94,6 +94,7 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     if (req.wechatCode !== undefined) {
       if (!session?.oauth_state || req.oauthState !== session.oauth_state)
         throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
+      const awaitedState = session.oauth_state
       try {
         const { openid, isSnapshotUser } = await wechat.oauth.exchangeCode(req.wechatCode)
         if (isSnapshotUser)
@@ -103,10 +104,9 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
       }
       catch (e) {
         if (e instanceof OAuthCodeError) {
-          const state = randomState()
-          await deps.sessions.update(session.id, { oauth_state: state })
+          // A fresh authorisation with the same state this session waits for: nothing is written.
           throw new HttpError(409, 'oauth_code_invalid', `the WeChat authorisation code cannot be used (errcode ${e.errcode}); authorise again`, {
-            authorizeUrl: wechat.oauth.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state),
+            authorizeUrl: wechat.oauth.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), awaitedState),
           })
         }
         if (e instanceof ProviderError)
@@ -134,6 +134,7 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     if (req.alipayAuthCode !== undefined) {
       if (!session?.oauth_state || req.oauthState !== session.oauth_state)
         throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
+      const awaitedState = session.oauth_state
       try {
         const buyer = await alipay.exchangeAuthCode(req.alipayAuthCode)
         const id = buyer.userId ?? (buyer.openId ? `open:${buyer.openId}` : undefined)
@@ -144,10 +145,8 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
       }
       catch (e) {
         if (e instanceof AlipayAuthCodeError) {
-          const state = randomState()
-          await deps.sessions.update(session.id, { oauth_state: state })
           throw new HttpError(409, 'oauth_code_invalid', 'the Alipay authorisation code cannot be used; authorise again', {
-            authorizeUrl: alipay.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state),
+            authorizeUrl: alipay.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), awaitedState),
           })
         }
         if (e instanceof ProviderError)

@@ -45,7 +45,9 @@ export function paymentRoutes(s: Services) {
           return { status: e.status, body: e.toBody() }
         throw e
       }
-    }, r => r.status < 500 && !(r.status === 200 && (r.body as { kind?: string }).kind === 'oauth_required'))
+    // Only a started payment is kept for replay; a refusal leaves no trace (and the same request
+    // is refused again the same way), so bad input never changes the database.
+    }, r => r.status === 200 && (r.body as { kind?: string }).kind !== 'oauth_required')
     if (created)
       writeSessionCookie(c, created, s.config.publicUrl.startsWith('https:'))
 

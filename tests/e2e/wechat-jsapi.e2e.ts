@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { createOrder, newContext, orderStatus, saveScreen, setBridgeOutcome, UA } from './support'
+import { createOrder, newContext, orderStatus, origin, saveScreen, setBridgeOutcome, UA } from './support'
 
 test.describe('inside WeChat: OAuth + JSAPI', () => {
   test('checkout → OAuth round trip → JSAPI with a verified paySign → result paid from the server', async ({ browser }) => {
@@ -30,6 +30,13 @@ test.describe('inside WeChat: OAuth + JSAPI', () => {
     expect(calls).toHaveLength(1)
     expect(calls[0]!.params.signType).toBe('RSA')
     expect(calls[0]!.params.package).toMatch(/^prepay_id=wx/)
+    // The openid stays on the server: not in the address bar, nor in any storage the page can read.
+    const trades = await (await fetch(`${origin}/sandbox/api/payments?status=paid`)).json() as { payments: Array<{ kind: string, transaction?: { payer?: { openid?: string } } }> }
+    const openids = trades.payments.filter(p => p.kind === 'jsapi').map(p => p.transaction?.payer?.openid).filter(Boolean) as string[]
+    expect(openids.length).toBeGreaterThan(0)
+    const stored = await page.evaluate(() => JSON.stringify({ url: location.href, local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }))
+    for (const openid of openids)
+      expect(stored).not.toContain(openid)
     await saveScreen(page, 'wechat-jsapi-paid')
     await context.close()
   })

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { loadConfig } from '../../server/config'
 import { startServer } from '../../server/index'
 import { SANDBOX_KEYS_FILE } from '../../server/sandbox/keys'
+import { testDatabaseUrl } from '../scale/test-database'
 
 export interface TestServer extends RunningServer {
   dataDir: string
@@ -17,6 +18,8 @@ export interface TestServer extends RunningServer {
 /** Starts the product in sandbox mode on a free loopback port and a throw-away (or given) data directory. */
 export async function startTestServer(opts: { dataDir?: string, env?: Record<string, string> } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'uc-test-'))
+  // TEST_DATABASE_URL (vitest project server-pg): a real PostgreSQL, one database per data directory; else PGlite.
+  const databaseUrl = process.env.TEST_DATABASE_URL ? await testDatabaseUrl(process.env.TEST_DATABASE_URL, dataDir) : undefined
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -25,6 +28,7 @@ export async function startTestServer(opts: { dataDir?: string, env?: Record<str
     SANDBOX_TIME_SCALE: '0.001',
     RECONCILE_AFTER_SECONDS: '1',
     LOG_LEVEL: 'silent',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   })
   const running = await startServer(config)
@@ -34,7 +38,7 @@ export async function startTestServer(opts: { dataDir?: string, env?: Record<str
     keys: () => JSON.parse(readFileSync(path.join(dataDir, SANDBOX_KEYS_FILE), 'utf8')) as SandboxKeys,
     call: async (method, pathname, init = {}) => {
       const hasBody = init.body !== undefined || init.rawBody !== undefined
-      const res = await fetch(`${running.url}${pathname}`, {
+      const res = await fetch(`${running.listenUrl}${pathname}`, {
         method,
         headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...init.headers },
         body: init.rawBody ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),

@@ -5,9 +5,9 @@ import { createPublicKey, verify } from 'node:crypto'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signNotify } from '../../server/crypto/alipay'
 import { snapshotTables } from '../helpers/db-snapshot'
 import { key, removeDir, startTestServer } from '../helpers/server'
-import { signNotify } from '../../server/crypto/alipay'
 import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'
 
 let server: TestServer
@@ -333,7 +333,7 @@ describe('weChat OAuth inside WeChat', () => {
     const reused = await pay(orderNo, 'wechat_jsapi', { wechatCode: code, oauthState: 'state0000002' }, key(), { cookie: otherSid })
     expect(reused.status).toBe(409)
     expect(reused.json.code).toBe('oauth_code_invalid')
-    expect(reused.json.authorizeUrl).toMatch(/connect\/oauth2\/authorize\?appid=.+&state=[a-f0-9]{32}#wechat_redirect$/)
+    expect(reused.json.authorizeUrl).toMatch(/connect\/oauth2\/authorize\?appid=.+&state=state0000002#wechat_redirect$/)
   })
 
   it('a state that is not the one this browser started with → 400 oauth_state_mismatch, nothing exchanged', async () => {
@@ -481,7 +481,7 @@ describe('rate limits and headers', () => {
   })
 })
 
-describe('Alipay through the sandbox', () => {
+describe('alipay through the sandbox', () => {
   function alipayNotify(fields: Record<string, string>, signWith?: string): string {
     const keys = server.keys()
     const params: Record<string, string> = {
@@ -523,7 +523,7 @@ describe('Alipay through the sandbox', () => {
     expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
   })
 
-  it('WAP: a signed GET URL of the gateway with return_url and quit_url on the cashier', async () => {
+  it('wAP: a signed GET URL of the gateway with return_url and quit_url on the cashier', async () => {
     const orderNo = await demoOrder({ amountFen: 10 })
     const res = await pay(orderNo, 'alipay_wap')
     expect(res.json.kind).toBe('redirect')
