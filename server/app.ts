@@ -4,6 +4,7 @@ import type { Services } from './services'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { HttpError } from './http/errors'
@@ -56,7 +57,16 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     else
       s.log.debug(fields, 'request')
   })
-  app.use('*', securityHeaders())
+  app.use('*', securityHeaders(s.config.corsOrigins))
+  if (s.config.corsOrigins.length > 0) {
+    app.use('/api/*', cors({
+      origin: s.config.corsOrigins,
+      credentials: true,
+      allowHeaders: ['Content-Type', 'Idempotency-Key', 'X-Session-Token'],
+      allowMethods: ['GET', 'POST'],
+      maxAge: 600,
+    }))
+  }
   app.use('/api/*', bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: c => c.json({ code: 'payload_too_large', message: `request body is larger than ${MAX_BODY_BYTES / 1024} KB` }, 413),

@@ -45,6 +45,11 @@ export interface ServerConfig {
   trustProxy: boolean
   /** Directory of the built H5 cashier. */
   staticDir: string
+  /**
+   * Origins allowed to call the API from a browser (the cashier on a CDN). Cookies ride along, so
+   * the CDN must be on the same site as PUBLIC_URL (SameSite=Lax), e.g. pay.example.com and api.example.com.
+   */
+  corsOrigins: string[]
   /** Hosts a paid order's "back to the merchant" link may point at (the public host is always allowed). */
   returnUrlHosts: string[]
   /** Seconds between provider queries for one pending order (lost notifications heal on read). */
@@ -186,6 +191,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     demo: bool(env, 'DEMO', !live),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     staticDir: path.resolve(cwd, env.STATIC_DIR || 'dist/build/h5'),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map(s => s.trim().replace(/\/+$/, '')).filter(Boolean),
     returnUrlHosts: (env.RETURN_URL_HOSTS ?? '').split(',').map(s => s.trim().toLowerCase()).filter(Boolean),
     reconcileAfterSeconds: num(env, 'RECONCILE_AFTER_SECONDS', 3),
     qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),

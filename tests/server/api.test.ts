@@ -593,3 +593,21 @@ describe('alipay through the sandbox', () => {
     }
   })
 })
+
+describe('the cashier on a CDN', () => {
+  it('answers CORS preflights only for configured origins, with credentials', async () => {
+    const cdn = await startTestServer({ env: { CORS_ORIGINS: 'https://cdn.example.com' } })
+    try {
+      const ok = await fetch(`${cdn.listenUrl}/api/payments`, { method: 'OPTIONS', headers: { 'Origin': 'https://cdn.example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,idempotency-key' } })
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://cdn.example.com')
+      expect(ok.headers.get('access-control-allow-credentials')).toBe('true')
+      expect(ok.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key')
+      const evil = await fetch(`${cdn.listenUrl}/api/payments`, { method: 'OPTIONS', headers: { 'Origin': 'https://evil.example', 'Access-Control-Request-Method': 'POST' } })
+      expect(evil.headers.get('access-control-allow-origin')).toBeNull()
+    }
+    finally {
+      await cdn.close()
+      removeDir(cdn.dataDir)
+    }
+  })
+})
