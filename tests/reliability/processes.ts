@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import path from 'node:path'
 
-const TSX = path.resolve('node_modules/.bin/tsx')
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,7 +25,8 @@ export interface Child {
 
 /** Runs `tsx <script>` with `env`, collecting its output lines; resolves once `ready(url)` answers 200. */
 export async function startProcess(script: string, env: Record<string, string>, readyUrl: string, timeoutMs = 60_000): Promise<Child> {
-  const proc = spawn(TSX, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // One process (node with tsx's loader), so a signal reaches the server itself, not a wrapper.
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.resolve(script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean))
   proc.stdout!.on('data', collect)
