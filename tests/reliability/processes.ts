@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import path from 'node:path'
 
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
