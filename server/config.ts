@@ -57,6 +57,8 @@ export interface ServerConfig {
   /** Seconds a Native/precreate QR code stays valid at most. */
   qrTtlSeconds: number
   merchantName: string
+  /** Append one JSON line per paid order to this file (a simple fulfilment hook); unset = none. */
+  fulfilmentLog?: string
   /** Milliseconds to wait for WeChat Pay / Alipay before answering 502 provider_unavailable. */
   providerTimeoutMs: number
   /** Payment creations allowed per minute per client IP and per session (0 = no limit). */
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),
     merchantName: env.MERCHANT_NAME || (live ? '' : 'uni-cashier 演示商户'),
     providerTimeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100),
+    fulfilmentLog: env.FULFILMENT_LOG ? path.resolve(cwd, env.FULFILMENT_LOG) : undefined,
     rateLimitPerIp: int(env, 'RATE_LIMIT_PER_IP', 120),
     rateLimitPerSession: int(env, 'RATE_LIMIT_PER_SESSION', 20),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),

@@ -2,6 +2,7 @@ import type { ServerType } from '@hono/node-server'
 import type { ServerConfig } from './config'
 import type { Sandbox } from './sandbox/types'
 import type { Services } from './services'
+import { appendFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from './app'
@@ -114,6 +115,14 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
   transitions.events.on('order.paid', (e) => {
     log.info({ orderNo: e.orderNo, amountFen: e.amountFen }, 'fulfil order')
   })
+  if (config.fulfilmentLog) {
+    // A minimal, durable example hook: one JSON line per paid order, written synchronously.
+    const file = config.fulfilmentLog
+    transitions.events.on('order.paid', e => appendFileSync(file, `${JSON.stringify(e)}\n`))
+  }
+  const recovered = await transitions.deliverPending()
+  if (recovered > 0)
+    log.info({ recovered }, 'delivered fulfilments left undelivered by a previous run')
 
   const app = createApp(services, { sandbox, version: VERSION })
   const server: ServerType = await new Promise((resolve) => {

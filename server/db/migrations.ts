@@ -74,6 +74,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('payment_attempts_idempotency_key').unique().on('payment_attempts').column('idempotency_key').execute()
     },
   },
+  '0003_fulfilments': {
+    async up(db: Kysely<any>) {
+      // The fulfilment outbox: written in the transaction that makes an order paid, delivered
+      // (claimed, then handed to the hook) after commit, and on start-up for anything a crash left.
+      await db.schema.createTable('fulfilments')
+        .addColumn('order_no', 'text', c => c.primaryKey().references('orders.order_no'))
+        .addColumn('event', 'jsonb', c => c.notNull())
+        .addColumn('created_at', 'timestamptz', c => c.notNull().defaultTo(sql`now()`))
+        .addColumn('delivered_at', 'timestamptz')
+        .execute()
+    },
+  },
 }
 
 export const migrationProvider: MigrationProvider = {

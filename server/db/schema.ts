@@ -80,6 +80,15 @@ export interface NotifyNoncesTable {
   received_at: Generated<Timestamp>
 }
 
+export interface FulfilmentsTable {
+  order_no: string
+  /** The OrderPaidEvent handed to the fulfilment hook. */
+  event: ColumnType<unknown, string, string>
+  created_at: Generated<Timestamp>
+  /** Set when a process claimed the row to run the hook: at most once per order. */
+  delivered_at: Timestamp | null
+}
+
 export interface Database {
   orders: OrdersTable
   payment_attempts: PaymentAttemptsTable
@@ -87,4 +96,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable
   sessions: SessionsTable
   notify_nonces: NotifyNoncesTable
+  fulfilments: FulfilmentsTable
 }

@@ -6,7 +6,12 @@ import { EventEmitter } from 'node:events'
 import { sql } from 'kysely'
 import { announceStatusChange } from './status-bus'
 
-/** Emitted exactly once per order, when it becomes paid: the merchant's fulfilment hook. */
+/**
+ * The merchant's fulfilment hook: emitted once per order after it became paid. The event is
+ * written to the `fulfilments` outbox in the transaction that made the order paid, and a process
+ * claims it before emitting, so no order is fulfilled twice and a crash after the commit only
+ * delays the hook until the next start.
+ */
 export interface OrderPaidEvent {
   orderNo: string
   amountFen: number
@@ -55,21 +60,52 @@ export class OrderTransitions {
           this.log.warn({ orderNo: attempt.order_no, attemptId: attempt.id }, 'a second attempt was paid for an order already paid: refund it')
         return { outcome: current.status === 'paid' ? 'already_paid' as const : 'not_pending' as const }
       }
-      await announceStatusChange(trx, order.order_no)
-      return { outcome: 'applied' as const, order, attemptId: attempt.id }
-    })
-    if (result.outcome === 'applied') {
-      this.log.info({ orderNo: result.order.order_no, outTradeNo }, 'order paid')
       const event: OrderPaidEvent = {
-        orderNo: result.order.order_no,
-        amountFen: result.order.amount_fen,
-        attemptId: result.attemptId,
+        orderNo: order.order_no,
+        amountFen: order.amount_fen,
+        attemptId: attempt.id,
         providerTxnId,
         paidAt: paidAt.toISOString(),
       }
-      this.events.emit('order.paid', event)
+      await trx.insertInto('fulfilments').values({ order_no: order.order_no, event: JSON.stringify(event) }).execute()
+      await announceStatusChange(trx, order.order_no)
+      return { outcome: 'applied' as const, order }
+    })
+    if (result.outcome === 'applied') {
+      this.log.info({ orderNo: result.order.order_no, outTradeNo }, 'order paid')
+      await this.deliver(result.order.order_no)
     }
     return result.outcome
+  }
+
+  /** Claims an undelivered fulfilment and runs the hook; a row another process claimed is left alone. */
+  async deliver(orderNo: string): Promise<boolean> {
+    const claimed = await this.db.updateTable('fulfilments')
+      .set({ delivered_at: sql`now()` })
+      .where('order_no', '=', orderNo)
+      .where('delivered_at', 'is', null)
+      .returning('event')
+      .executeTakeFirst()
+    if (!claimed)
+      return false
+    try {
+      this.events.emit('order.paid', claimed.event as OrderPaidEvent)
+    }
+    catch (e) {
+      this.log.error({ orderNo, err: (e as Error).message }, 'the fulfilment hook failed')
+    }
+    return true
+  }
+
+  /** Delivers what a crash between commit and hook left behind; run at start-up. */
+  async deliverPending(): Promise<number> {
+    const pending = await this.db.selectFrom('fulfilments').select('order_no').where('delivered_at', 'is', null).execute()
+    let n = 0
+    for (const { order_no: orderNo } of pending) {
+      if (await this.deliver(orderNo))
+        n++
+    }
+    return n
   }
 
   /** pending → closed|failed (expiry, merchant close). Returns the row when it moved. */

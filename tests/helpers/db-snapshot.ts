@@ -1,7 +1,7 @@
 import type { Db } from '../../server/db'
 import { sql } from 'kysely'
 
-const TABLES = ['orders', 'payment_attempts', 'provider_events', 'idempotency_keys', 'sessions', 'notify_nonces'] as const
+const TABLES = ['orders', 'payment_attempts', 'provider_events', 'idempotency_keys', 'sessions', 'notify_nonces', 'fulfilments'] as const
 
 /** Every row of every table, as text in a stable order: equal snapshots mean nothing changed. */
 export async function snapshotTables(db: Db): Promise<string> {

@@ -240,7 +240,7 @@ describe('notifications: forged, probed, stale and replayed ones change nothing'
     ['signed with another key', { signWith: 'stranger' }, 401],
     ['a SIGNTEST probe', { signature: 'WECHATPAY/SIGNTEST/abc' }, 401],
     ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 600 }, 401],
-  ] as const)('%s → %i', async (_, opts, status) => {
+  ] as const)('%s → 401 invalid_signature', async (_, opts, status) => {
     const { orderNo, outTradeNo } = await openAttempt()
     const before = await snapshotTables(server.services.db)
     const n = craftNotification(server.keys(), { out_trade_no: outTradeNo, total: 100 }, { ...opts, signWith: 'signWith' in opts ? strangerKeyPem() : undefined })
@@ -609,5 +609,17 @@ describe('the cashier on a CDN', () => {
       await cdn.close()
       removeDir(cdn.dataDir)
     }
+  })
+})
+
+describe('fulfilment outbox', () => {
+  it('a fulfilment left undelivered by a crash is delivered once at the next start, never twice', async () => {
+    const orderNo = await demoOrder()
+    await server.services.db.insertInto('fulfilments').values({ order_no: orderNo, event: JSON.stringify({ orderNo, amountFen: 1, attemptId: 'att_x', providerTxnId: null, paidAt: new Date().toISOString() }) }).execute()
+    const before = paidEvents.filter(e => e.orderNo === orderNo).length
+    expect(await server.services.transitions.deliverPending()).toBeGreaterThanOrEqual(1)
+    expect(await server.services.transitions.deliverPending()).toBe(0)
+    expect(await server.services.transitions.deliver(orderNo)).toBe(false)
+    expect(paidEvents.filter(e => e.orderNo === orderNo).length - before).toBe(1)
   })
 })
