@@ -120,6 +120,7 @@ export const DemoOrder = conforms<DemoOrderRequest>()(z.object({
   amountFen: z.number().int().min(1).max(100_000_00).optional(),
   methods: z.array(PayMethod).min(1).optional(),
   returnUrl: z.string().max(2048).optional(),
+  expiresInSeconds: z.number().int().min(1).max(86_400).optional(),
 }).strict().openapi('DemoOrderRequest'))
 
 export const DemoOrderCreated = conforms<DemoOrderResponse>()(z.object({

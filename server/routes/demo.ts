@@ -38,7 +38,7 @@ export function demoRoutes(s: Services, availableMethods: () => import('../../sr
       status: 'pending',
       methods: JSON.stringify(methods),
       return_url: body.returnUrl ?? `${s.config.publicUrl}/#/pages/index/index`,
-      expires_at: new Date(Date.now() + 30 * 60_000),
+      expires_at: new Date(Date.now() + (body.expiresInSeconds ?? 30 * 60) * 1000),
     }).execute()
     return c.json({ orderNo, checkoutUrl: checkoutUrl(s.config.publicUrl, orderNo) }, 201)
   })

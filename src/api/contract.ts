@@ -127,6 +127,8 @@ export interface DemoOrderRequest {
   methods?: PayMethod[]
   /** "Back to the merchant" after paying: an absolute http(s) URL on this server's host or RETURN_URL_HOSTS. */
   returnUrl?: string
+  /** How long the order can be paid (default 30 minutes). */
+  expiresInSeconds?: number
 }
 
 export interface DemoOrderResponse {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { createOrder, newContext, orderStatus, sandbox, saveScreen, UA } from './support'
+import { createOrder, newContext, orderStatus, origin, sandbox, saveScreen, UA } from './support'
 
 test.describe('a mobile browser: WeChat H5 pay', () => {
   test.afterEach(async () => {
@@ -65,6 +65,22 @@ test.describe('a mobile browser: WeChat H5 pay', () => {
     await page.getByTestId('i-have-paid').click()
     await expect(page.getByTestId('result-pending')).toContainText('暂未查到支付结果')
     expect(await orderStatus(orderNo)).toBe('pending')
+    await context.close()
+  })
+})
+
+test.describe('a closed order', () => {
+  test('the result page says so and offers the way back to the merchant', async ({ browser }) => {
+    const context = await newContext(browser, UA.iphoneSafari)
+    const page = await context.newPage()
+    const { orderNo } = await createOrder({ returnUrl: `${origin}/#/pages/index/index`, expiresInSeconds: 1 })
+    await new Promise(r => setTimeout(r, 1500))
+    await page.goto(`/#/pages/result/result?orderNo=${orderNo}`)
+    // The server closes the expired order on the first status read.
+    await expect(page.getByTestId('result-closed')).toBeVisible()
+    await expect(page.getByTestId('order-again')).toHaveAttribute('href', `${origin}/#/pages/index/index`)
+    expect(await orderStatus(orderNo)).toBe('closed')
+    await saveScreen(page, 'order-closed')
     await context.close()
   })
 })
