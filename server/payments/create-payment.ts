@@ -59,6 +59,109 @@ export function providerFailure(e: ProviderError): HttpError {
     : new HttpError(502, 'provider_error', e.message, { retryable: false })
 }
 
+/** How a provider identifies the payer in a browser: web OAuth, the id kept in the server session. */
+interface PayerIdentity {
+  provider: 'wechat' | 'alipay'
+  /** The code this request carries from the provider's OAuth return, if any. */
+  code: (req: CreatePaymentRequest) => string | undefined
+  /** The payer id already in the session. */
+  current: (session: SessionRow) => string | null
+  /** Exchanges a code for the payer id; throws InvalidCode when the code cannot be used. */
+  exchange: (code: string) => Promise<string>
+  store: (payerId: string) => Partial<Pick<SessionRow, 'wechat_openid' | 'alipay_user_id'>>
+  authorizeUrl: (redirectUri: string, state: string) => string
+}
+
+class InvalidCode extends Error {}
+
+function wechatIdentity(wechat: WechatProvider): PayerIdentity {
+  return {
+    provider: 'wechat',
+    code: req => req.wechatCode,
+    current: s => s.wechat_openid,
+    exchange: async (code) => {
+      try {
+        const { openid, isSnapshotUser } = await wechat.oauth.exchangeCode(code)
+        if (isSnapshotUser)
+          throw new HttpError(409, 'session_required', 'WeChat opened this page in snapshot mode; open the full page to pay')
+        return openid
+      }
+      catch (e) {
+        throw e instanceof OAuthCodeError ? new InvalidCode(`the WeChat authorisation code cannot be used (errcode ${e.errcode}); authorise again`) : e
+      }
+    },
+    store: openid => ({ wechat_openid: openid }),
+    authorizeUrl: (uri, state) => wechat.oauth.authorizeUrl(uri, state),
+  }
+}
+
+function alipayIdentity(alipay: AlipayClient): PayerIdentity {
+  return {
+    provider: 'alipay',
+    code: req => req.alipayAuthCode,
+    current: s => s.alipay_user_id,
+    exchange: async (code) => {
+      try {
+        const buyer = await alipay.exchangeAuthCode(code)
+        const id = buyer.userId ?? (buyer.openId ? `open:${buyer.openId}` : undefined)
+        if (!id)
+          throw new ProviderError('rejected', 'NO_BUYER', 'Alipay answered without a user_id or open_id')
+        return id
+      }
+      catch (e) {
+        throw e instanceof AlipayAuthCodeError ? new InvalidCode('the Alipay authorisation code cannot be used; authorise again') : e
+      }
+    },
+    store: id => ({ alipay_user_id: id }),
+    authorizeUrl: (uri, state) => alipay.authorizeUrl(uri, state),
+  }
+}
+
+/**
+ * Finds who pays, inside WeChat or Alipay: the id kept in the session, or the OAuth code this request
+ * brings back (checked against the state the session waits for), or else an authorisation to start.
+ */
+async function identifyPayer(
+  deps: PaymentDeps,
+  orderNo: string,
+  session: SessionRow | undefined,
+  req: CreatePaymentRequest,
+  id: PayerIdentity,
+): Promise<{ session?: SessionRow, payerId: string } | { action: PaymentAction, newSession?: SessionRow }> {
+  const returnTo = checkoutUrl(deps.config.publicUrl, orderNo)
+  const code = id.code(req)
+  if (code !== undefined) {
+    if (!session?.oauth_state || req.oauthState !== session.oauth_state)
+      throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
+    const awaitedState = session.oauth_state
+    let payerId: string
+    try {
+      payerId = await id.exchange(code)
+    }
+    catch (e) {
+      // A fresh authorisation with the state this session already waits for: nothing is written.
+      if (e instanceof InvalidCode)
+        throw new HttpError(409, 'oauth_code_invalid', e.message, { authorizeUrl: id.authorizeUrl(returnTo, awaitedState) })
+      if (e instanceof ProviderError)
+        throw providerFailure(e)
+      throw e
+    }
+    await deps.sessions.update(session.id, { ...id.store(payerId), oauth_state: null })
+    return { session: { ...session, ...id.store(payerId), oauth_state: null }, payerId }
+  }
+  const known = session ? id.current(session) : null
+  if (known)
+    return { session, payerId: known }
+  let newSession: SessionRow | undefined
+  if (!session) {
+    session = await deps.sessions.create()
+    newSession = session
+  }
+  const state = req.oauthState ?? randomState()
+  await deps.sessions.update(session.id, { oauth_state: state })
+  return { action: { kind: 'oauth_required', provider: id.provider, authorizeUrl: id.authorizeUrl(returnTo, state) }, newSession }
+}
+
 /** Creates one payment attempt for an order: the amount always comes from the order row. */
 export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest, ctx: PaymentContext): Promise<PaymentResult> {
   const order = await deps.db.selectFrom('orders').selectAll().where('order_no', '=', req.orderNo).executeTakeFirst()
@@ -86,87 +189,14 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     throw new HttpError(422, 'method_not_allowed', 'no mini program is configured on this server')
 
   let session = ctx.session
-  let newSession: SessionRow | undefined
   let payerId: string | undefined
 
-  if (req.method === 'wechat_jsapi') {
-    const wechat = deps.wechat!
-    if (req.wechatCode !== undefined) {
-      if (!session?.oauth_state || req.oauthState !== session.oauth_state)
-        throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
-      const awaitedState = session.oauth_state
-      try {
-        const { openid, isSnapshotUser } = await wechat.oauth.exchangeCode(req.wechatCode)
-        if (isSnapshotUser)
-          throw new HttpError(409, 'session_required', 'WeChat opened this page in snapshot mode; open the full page to pay')
-        await deps.sessions.update(session.id, { wechat_openid: openid, oauth_state: null })
-        session = { ...session, wechat_openid: openid, oauth_state: null }
-      }
-      catch (e) {
-        if (e instanceof OAuthCodeError) {
-          // A fresh authorisation with the same state this session waits for: nothing is written.
-          throw new HttpError(409, 'oauth_code_invalid', `the WeChat authorisation code cannot be used (errcode ${e.errcode}); authorise again`, {
-            authorizeUrl: wechat.oauth.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), awaitedState),
-          })
-        }
-        if (e instanceof ProviderError)
-          throw providerFailure(e)
-        throw e
-      }
-    }
-    payerId = session?.wechat_openid ?? undefined
-    if (!payerId) {
-      if (!session) {
-        session = await deps.sessions.create()
-        newSession = session
-      }
-      const state = req.oauthState ?? randomState()
-      await deps.sessions.update(session.id, { oauth_state: state })
-      return {
-        action: { kind: 'oauth_required', provider: 'wechat', authorizeUrl: wechat.oauth.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state) },
-        newSession,
-      }
-    }
-  }
-
-  if (req.method === 'alipay_app') {
-    const alipay = deps.alipay!.client
-    if (req.alipayAuthCode !== undefined) {
-      if (!session?.oauth_state || req.oauthState !== session.oauth_state)
-        throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
-      const awaitedState = session.oauth_state
-      try {
-        const buyer = await alipay.exchangeAuthCode(req.alipayAuthCode)
-        const id = buyer.userId ?? (buyer.openId ? `open:${buyer.openId}` : undefined)
-        if (!id)
-          throw new ProviderError('rejected', 'NO_BUYER', 'Alipay answered without a user_id or open_id')
-        await deps.sessions.update(session.id, { alipay_user_id: id, oauth_state: null })
-        session = { ...session, alipay_user_id: id, oauth_state: null }
-      }
-      catch (e) {
-        if (e instanceof AlipayAuthCodeError) {
-          throw new HttpError(409, 'oauth_code_invalid', 'the Alipay authorisation code cannot be used; authorise again', {
-            authorizeUrl: alipay.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), awaitedState),
-          })
-        }
-        if (e instanceof ProviderError)
-          throw providerFailure(e)
-        throw e
-      }
-    }
-    payerId = session?.alipay_user_id ?? undefined
-    if (!payerId) {
-      if (!session) {
-        session = await deps.sessions.create()
-        newSession = session
-      }
-      const state = req.oauthState ?? randomState()
-      await deps.sessions.update(session.id, { oauth_state: state })
-      return {
-        action: { kind: 'oauth_required', provider: 'alipay', authorizeUrl: alipay.authorizeUrl(checkoutUrl(deps.config.publicUrl, order.order_no), state) },
-        newSession,
-      }
-    }
+  if (req.method === 'wechat_jsapi' || req.method === 'alipay_app') {
+    const identity = await identifyPayer(deps, order.order_no, session, req, req.method === 'wechat_jsapi' ? wechatIdentity(deps.wechat!) : alipayIdentity(deps.alipay!.client))
+    if ('action' in identity)
+      return { action: identity.action, newSession: identity.newSession }
+    session = identity.session
+    payerId = identity.payerId
   }
 
   if (req.method === 'wechat_mp') {
@@ -273,5 +303,5 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   }
   await deps.db.updateTable('payment_attempts').set({ action: JSON.stringify(action), updated_at: sql`now()` }).where('id', '=', attemptId).execute()
   deps.log.info({ orderNo: order.order_no, outTradeNo, method: req.method }, 'payment attempt created')
-  return { action, newSession }
+  return { action }
 }

@@ -1,4 +1,5 @@
 import type { PayOutcome } from '../outcome'
+import { waitForBridge } from './bridge-ready'
 
 export interface AlipayJSBridge {
   call: (name: 'tradePay', params: { tradeNO: string }, callback: (res: { resultCode?: string, memo?: string }) => void) => void
@@ -10,37 +11,9 @@ export interface AlipayBridgeHost {
   document: Pick<Document, 'addEventListener' | 'removeEventListener'>
 }
 
-/** One pending wait per host (there is one window in practice; tests pass their own hosts). */
-const waits = new WeakMap<object, Promise<AlipayJSBridge>>()
-
-/** Resolves once AlipayJSBridge exists; memoised, forgotten after a timeout so a later call tries again. */
+/** Resolves once AlipayJSBridge exists; memoised, and forgotten after a timeout so a later call tries again. */
 export function waitForAlipayBridge(host: AlipayBridgeHost, timeoutMs = 5000): Promise<AlipayJSBridge> {
-  if (host.AlipayJSBridge)
-    return Promise.resolve(host.AlipayJSBridge)
-  const pending = waits.get(host)
-  if (pending)
-    return pending
-  const ready = new Promise<AlipayJSBridge>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const onReady = () => {
-      clearTimeout(timer)
-      host.document.removeEventListener('AlipayJSBridgeReady', onReady)
-      if (host.AlipayJSBridge)
-        resolve(host.AlipayJSBridge)
-      else
-        reject(new Error('AlipayJSBridgeReady fired without a bridge'))
-    }
-    timer = setTimeout(() => {
-      host.document.removeEventListener('AlipayJSBridgeReady', onReady)
-      reject(new Error(`AlipayJSBridge not ready after ${timeoutMs} ms`))
-    }, timeoutMs)
-    host.document.addEventListener('AlipayJSBridgeReady', onReady)
-  }).catch((e: unknown) => {
-    waits.delete(host)
-    throw e
-  })
-  waits.set(host, ready)
-  return ready
+  return waitForBridge<AlipayJSBridge>(host, 'AlipayJSBridge', 'AlipayJSBridgeReady', timeoutMs)
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { JsapiParams } from '../../api/contract'
 import type { PayOutcome } from '../outcome'
+import { waitForBridge } from './bridge-ready'
 
 export interface WeixinJSBridge {
   invoke: (name: 'getBrandWCPayRequest', params: JsapiParams, callback: (res: { err_msg?: string, errMsg?: string, err_desc?: string }) => void) => void
@@ -11,37 +12,9 @@ export interface WeixinBridgeHost {
   document: Pick<Document, 'addEventListener' | 'removeEventListener'>
 }
 
-/** One pending wait per host (there is one window in practice; tests pass their own hosts). */
-const waits = new WeakMap<object, Promise<WeixinJSBridge>>()
-
 /** Resolves once WeixinJSBridge exists; memoised, and forgotten after a timeout so a later call tries again. */
 export function waitForWeixinBridge(host: WeixinBridgeHost, timeoutMs = 5000): Promise<WeixinJSBridge> {
-  if (host.WeixinJSBridge)
-    return Promise.resolve(host.WeixinJSBridge)
-  const pending = waits.get(host)
-  if (pending)
-    return pending
-  const ready = new Promise<WeixinJSBridge>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const onReady = () => {
-      clearTimeout(timer)
-      host.document.removeEventListener('WeixinJSBridgeReady', onReady)
-      if (host.WeixinJSBridge)
-        resolve(host.WeixinJSBridge)
-      else
-        reject(new Error('WeixinJSBridgeReady fired without a bridge'))
-    }
-    timer = setTimeout(() => {
-      host.document.removeEventListener('WeixinJSBridgeReady', onReady)
-      reject(new Error(`WeixinJSBridge not ready after ${timeoutMs} ms`))
-    }, timeoutMs)
-    host.document.addEventListener('WeixinJSBridgeReady', onReady)
-  }).catch((e: unknown) => {
-    waits.delete(host)
-    throw e
-  })
-  waits.set(host, ready)
-  return ready
+  return waitForBridge<WeixinJSBridge>(host, 'WeixinJSBridge', 'WeixinJSBridgeReady', timeoutMs)
 }
 
 /** Maps the bridge's `err_msg` to an outcome; "ok" is only a claim the server must confirm. */
