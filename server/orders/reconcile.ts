@@ -56,6 +56,15 @@ async function closeAtProvider(deps: ReconcileDeps, attempt: { out_trade_no: str
     await deps.alipay.client.close(attempt.out_trade_no)
 }
 
+/** True when a pending order is due for a provider query (or has expired): reads can skip the claim otherwise. */
+export function isReconcileDue(row: OrderRow, reconcileAfterSeconds: number, now = Date.now()): boolean {
+  if (row.status !== 'pending')
+    return false
+  if (new Date(row.expires_at).getTime() <= now)
+    return true
+  return !row.reconciled_at || new Date(row.reconciled_at).getTime() <= now - reconcileAfterSeconds * 1000
+}
+
 /**
  * Heals lost notifications on read: when an order is pending and nobody asked the provider about it
  * for `reconcileAfterSeconds`, claim it (one process wins the claim) and query its open attempts.

@@ -5,7 +5,8 @@ import { streamSSE } from 'hono/streaming'
 import { isFinalStatus } from '../../src/api/contract'
 import { HttpError } from '../http/errors'
 import { errorResponses, Order, OrderNoParam, StatusView } from '../http/schemas'
-import { reconcileOrder } from '../orders/reconcile'
+import { PendingOrderWatch } from '../orders/pending-watch'
+import { isReconcileDue, reconcileOrder } from '../orders/reconcile'
 import { toOrderView, toStatusView } from '../orders/views'
 
 const HEARTBEAT_MS = 15_000
@@ -50,6 +51,11 @@ const eventsRoute = createRoute({
 export function orderRoutes(s: Services) {
   const app = new OpenAPIHono()
   const reconcileDeps = { ...s, wechat: s.wechat && { pay: s.wechat.pay, appIds: s.wechat.appIds } }
+  const watch = new PendingOrderWatch(
+    orderNo => reconcileOrder(reconcileDeps, orderNo),
+    s.config.reconcileAfterSeconds * 1000,
+    e => s.log.warn({ err: (e as Error).message }, 'reconciling a watched order failed'),
+  )
 
   async function load(orderNo: string) {
     const row = await s.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
@@ -66,7 +72,8 @@ export function orderRoutes(s: Services) {
   app.openapi(statusRoute, async (c) => {
     const { orderNo } = c.req.valid('param')
     let row = await load(orderNo)
-    if (row.status === 'pending')
+    // Asked recently (by anyone, in any process): answer from the database alone.
+    if (isReconcileDue(row, s.config.reconcileAfterSeconds))
       row = (await reconcileOrder(reconcileDeps, orderNo)) ?? row
     c.header('Cache-Control', 'no-store')
     return c.json(toStatusView(row), 200)
@@ -94,29 +101,30 @@ export function orderRoutes(s: Services) {
       const unsubscribe = s.bus.subscribe(orderNo, (view) => {
         void send(view)
       })
+      // One provider-query timer per order in this process, however many streams watch it.
+      const release = watch.add(orderNo)
       stream.onAbort(() => {
         done = true
         wake?.()
       })
       try {
-        await send(toStatusView(first))
-        // While the client listens, keep reconciling (claimed, so N listeners cost one provider query).
+        // Read again now that the subscription is in place, so a change between the first read and
+        // the subscription is not missed.
+        const current = await s.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
+        await send(toStatusView(current ?? first))
+        // The status bus delivers every change; the loop only keeps the connection alive.
         // eslint-disable-next-line no-unmodified-loop-condition -- set by the bus listener and onAbort callbacks
         while (!done) {
           await new Promise<void>((resolve) => {
             wake = resolve
-            setTimeout(resolve, Math.min(HEARTBEAT_MS, s.config.reconcileAfterSeconds * 1000))
+            setTimeout(resolve, HEARTBEAT_MS)
           })
-          if (done)
-            break
-          const row = await reconcileOrder(reconcileDeps, orderNo)
-          if (row)
-            await send(toStatusView(row))
           if (!done)
             await stream.write(': keep-alive\n\n')
         }
       }
       finally {
+        release()
         unsubscribe()
       }
     }, async (err, stream) => {
