@@ -4,6 +4,7 @@ import type { Services } from './services'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
@@ -58,6 +59,9 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
       s.log.debug(fields, 'request')
   })
   app.use('*', securityHeaders(s.config.corsOrigins))
+  // gzip pages, assets and JSON; never the event stream, which must reach the browser as it is written.
+  const gzip = compress({ encoding: 'gzip' })
+  app.use('*', async (c, next) => c.req.path.endsWith('/events') ? next() : gzip(c, next))
   if (s.config.corsOrigins.length > 0) {
     app.use('/api/*', cors({
       origin: s.config.corsOrigins,

@@ -19,7 +19,7 @@ async function decodeQr(page: Page): Promise<string> {
   const img = await canvas.evaluate(async (el: HTMLCanvasElement) => {
     for (let i = 0; i < 50; i++) {
       const d = el.getContext('2d')!.getImageData(0, 0, el.width, el.height)
-      if (d.data.some((v, j) => j % 4 === 0 && v < 50))
+      if (d.data.some((v, j) => j % 4 === 0 && v < 50 && d.data[j + 3]! > 200))
         return { data: Array.from(d.data), width: el.width, height: el.height }
       await new Promise(r => setTimeout(r, 50))
     }

@@ -11,7 +11,8 @@ async function decodeQr(page: Page): Promise<{ text: string, codeUrl: string }> 
     // drawing is async: wait until something dark is on the canvas
     for (let i = 0; i < 50; i++) {
       const img = el.getContext('2d')!.getImageData(0, 0, el.width, el.height)
-      if (img.data.some((v, j) => j % 4 === 0 && v < 50))
+      // Drawn means opaque dark modules: a blank canvas is transparent black (alpha 0).
+      if (img.data.some((v, j) => j % 4 === 0 && v < 50 && img.data[j + 3]! > 200))
         return { data: Array.from(img.data), width: el.width, height: el.height, codeUrl: el.dataset.code ?? '' }
       await new Promise(r => setTimeout(r, 50))
     }
