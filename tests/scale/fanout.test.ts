@@ -55,7 +55,11 @@ describe.skipIf(scaleTestsSkipped())('status fan-out across processes behind ngi
       expect(line.upstreams).toEqual([b!.addr])
       expect(line.status).toBe(200)
     }
-    const stats = (await stack.sandbox('GET', '/api/stats')).wechat as Record<string, { query: number, notify_attempts: number }>
+    // The sandbox counts a delivery when B's answer is back, which can be after A's client heard of it.
+    const stats = await waitUntil('the sandbox to count every delivery', async () => {
+      const s = (await stack.sandbox('GET', '/api/stats')).wechat as Record<string, { query: number, notify_attempts: number }>
+      return outTradeNos.every(no => (s[no]?.notify_attempts ?? 0) >= 1) ? s : undefined
+    }, { timeoutMs: 5000 })
     for (const no of outTradeNos)
       expect(stats[no]).toMatchObject({ query: 0, notify_attempts: 1 })
     const { rows } = await stack.db.query<{ n: number }>('select count(*)::int as n from orders where status = \'paid\' and order_no in (select order_no from payment_attempts where out_trade_no = any($1))', [outTradeNos])
