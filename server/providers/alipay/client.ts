@@ -139,7 +139,8 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
   const sdk = new AlipaySdk({
     appId: creds.appId,
     privateKey: creds.privateKeyPem,
-    keyType: creds.privateKeyPem.includes('BEGIN PRIVATE KEY') ? 'PKCS8' : 'PKCS1',
+    // PKCS#1 PEMs say "RSA PRIVATE KEY"; anything else is PKCS#8.
+    keyType: creds.privateKeyPem.includes('RSA PRIVATE KEY-----') ? 'PKCS1' : 'PKCS8',
     alipayPublicKey: creds.alipayPublicKeyPem,
     gateway: opts.gateway,
     endpoint: new URL(opts.gateway).origin,
