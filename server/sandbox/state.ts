@@ -3,28 +3,16 @@
  * one-time codes, WeChat Pay orders with their lookup indexes, notification delivery logs and call counters.
  * The Alipay side lives in `store.alipay` (./alipay-state.ts).
  */
+import type { ValidOrderBody } from './wechat-pay-validate'
 import { AlipayStore } from './alipay-state'
 import { newOpenid, randomHex } from './ids'
 
 export type WxTradeKind = 'jsapi' | 'h5' | 'native'
 export type WxTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED'
 
-/** A WeChat Pay order as the sandbox keeps it. */
-export interface WxOrder {
+/** A WeChat Pay order as the sandbox keeps it: the validated create body plus its state. */
+export interface WxOrder extends ValidOrderBody {
   kind: WxTradeKind
-  appid: string
-  mchid: string
-  outTradeNo: string
-  description: string
-  notifyUrl: string
-  attach?: string
-  amountTotal: number
-  currency: string
-  payerOpenid?: string
-  deviceId?: string
-  payerClientIp?: string
-  /** ms since epoch, from `time_expire`. */
-  timeExpireMs?: number
   /** Canonical (key-sorted) JSON of the create body, to tell identical re-creates from conflicting ones. */
   canonicalBody: string
   createdAt: number
