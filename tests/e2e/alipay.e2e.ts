@@ -6,11 +6,7 @@ import { createOrder, newContext, orderStatus, saveScreen, UA } from './support'
 const ALIPAY_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 12_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/16E227 ChannelId(21) NebulaSDK/1.8.100112 Nebula WK PSDType(1) AlipayDefined(nt:WIFI,ws:375|603|2.0) AliApp(AP/10.1.60.6001) AlipayClient/10.1.60.6001 Alipay Language/zh-Hans'
 
 async function alipayContext(browser: Parameters<typeof newContext>[0], resultCode: string) {
-  const context = await newContext(browser, ALIPAY_IPHONE, { bridge: true })
-  await context.addInitScript((code) => {
-    (window as unknown as { __sandboxBridge: object }).__sandboxBridge = { alipay: code }
-  }, resultCode)
-  return context
+  return newContext(browser, ALIPAY_IPHONE, { bridge: true, outcome: { alipay: resultCode } })
 }
 
 async function decodeQr(page: Page): Promise<string> {

@@ -17,13 +17,19 @@ export const origin = E2E_ORIGIN
 const host = new URL(E2E_ORIGIN).host
 
 /** A browser context that looks like `ua` and can reach nothing but the server under test. */
-export async function newContext(browser: Browser, ua: string, opts: { bridge?: boolean } = {}): Promise<BrowserContext> {
+export async function newContext(browser: Browser, ua: string, opts: { bridge?: boolean, outcome?: { wechat?: string, alipay?: string } } = {}): Promise<BrowserContext> {
   const phone = ua !== UA.desktopChrome
   const context = await browser.newContext({ userAgent: ua, locale: 'zh-CN', ...(phone ? PHONE : DESKTOP) })
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url())
     return url.host === host ? route.continue() : route.abort()
   })
+  if (opts.outcome) {
+    // What the sandbox's bridge answers, set before any page script runs.
+    await context.addInitScript((o) => {
+      (window as unknown as { __sandboxBridge: object }).__sandboxBridge = o
+    }, opts.outcome)
+  }
   if (opts.bridge) {
     const script = await (await fetch(`${origin}/sandbox/bridge.js`)).text()
     // Records each bridge call, so tests can count requests made before the wallet was invoked.

@@ -76,10 +76,7 @@ test.describe('inside WeChat: OAuth + JSAPI', () => {
   })
 
   test('cancel in the wallet: back on the checkout, and paying again works', async ({ browser }) => {
-    const context = await newContext(browser, UA.wechatIphone, { bridge: true })
-    await context.addInitScript(() => {
-      (window as unknown as { __sandboxBridge: object }).__sandboxBridge = { wechat: 'cancel' }
-    })
+    const context = await newContext(browser, UA.wechatIphone, { bridge: true, outcome: { wechat: 'cancel' } })
     const page = await context.newPage()
     const { orderNo } = await createOrder()
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
@@ -92,10 +89,7 @@ test.describe('inside WeChat: OAuth + JSAPI', () => {
   })
 
   test('a failing wallet shows a specific error and leaves the order unpaid', async ({ browser }) => {
-    const context = await newContext(browser, UA.wechatIphone, { bridge: true })
-    await context.addInitScript(() => {
-      (window as unknown as { __sandboxBridge: object }).__sandboxBridge = { wechat: 'fail' }
-    })
+    const context = await newContext(browser, UA.wechatIphone, { bridge: true, outcome: { wechat: 'fail' } })
     const page = await context.newPage()
     const { orderNo } = await createOrder()
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
@@ -107,11 +101,8 @@ test.describe('inside WeChat: OAuth + JSAPI', () => {
   })
 
   test('reloading right after the OAuth return neither replays the code nor authorises again', async ({ browser }) => {
-    const context = await newContext(browser, UA.wechatIphone, { bridge: true })
-    // Stay on the checkout after the bridge (cancel), then reload.
-    await context.addInitScript(() => {
-      (window as unknown as { __sandboxBridge: object }).__sandboxBridge = { wechat: 'cancel' }
-    })
+    // The wallet is cancelled, so the page stays on the checkout to be reloaded.
+    const context = await newContext(browser, UA.wechatIphone, { bridge: true, outcome: { wechat: 'cancel' } })
     const page = await context.newPage()
     const { orderNo } = await createOrder()
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
