@@ -39,8 +39,9 @@ describe.skipIf(scaleTestsSkipped())('a process killed mid-load behind nginx', (
       for (let i = worker; stillPolling(); i += 8) {
         const order = orders[i % ORDERS]!
         const res = await fetch(`${stack.url}/api/orders/${order.orderNo}/status`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined)
-        await res?.arrayBuffer()
-        const status = res?.status ?? 0
+        // A body cut off by the kill (headers already sent by A) is a broken connection, not an answer: count it as 0.
+        const complete = await res?.arrayBuffer().then(() => true, () => false)
+        const status = complete ? res!.status : 0
         pollStatuses.set(status, (pollStatuses.get(status) ?? 0) + 1)
       }
     })
@@ -85,8 +86,10 @@ describe.skipIf(scaleTestsSkipped())('a process killed mid-load behind nginx', (
     // The kill really hit attached clients, and they came back through nginx.
     expect(reconnected).toBeGreaterThan(0)
     expect(streamsOnA).toBeGreaterThan(0)
-    // Polls never saw a server error: nginx moved requests that reached the dead process to B.
-    expect([...pollStatuses.keys()].filter(s => s !== 200)).toEqual([])
+    // Polls never saw a server error: nginx moved requests that reached the dead process to B. Only a poll whose
+    // answer A was writing at the instant of the kill can break (one per poller at most).
+    expect([...pollStatuses.keys()].filter(s => s !== 200 && s !== 0)).toEqual([])
+    expect(pollStatuses.get(0) ?? 0).toBeLessThanOrEqual(8)
     expect(b!.child.hasExited()).toBe(false)
 
     // Exactly once: each order paid by one attempt, which alone succeeded.
