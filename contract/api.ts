@@ -4,9 +4,9 @@
  * these types at compile time, and the OpenAPI document is generated from those schemas.
  * Money is always an integer number of fen; the server's order is the only amount.
  */
-import type { PayMethod } from '../pay/methods'
+import type { PayMethod } from './methods'
 
-export type { PayMethod } from '../pay/methods'
+export type { PayMethod } from './methods'
 
 /** `pending` → `paid` | `closed` | `failed`; `paid` → `refunded`. Nothing else moves an order. */
 export type OrderStatus = 'pending' | 'paid' | 'closed' | 'failed' | 'refunded'

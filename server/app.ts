@@ -1,4 +1,4 @@
-import type { PayMethod } from '../src/api/contract'
+import type { PayMethod } from '../contract/api'
 import type { Sandbox } from './sandbox/types'
 import type { Services } from './services'
 import { serveStatic } from '@hono/node-server/serve-static'

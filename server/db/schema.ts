@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely'
-import type { OrderStatus, PayMethod } from '../../src/api/contract'
+import type { OrderStatus, PayMethod } from '../../contract/api'
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 

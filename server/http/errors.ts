@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { ApiErrorBody, ApiErrorCode } from '../../src/api/contract'
+import type { ApiErrorBody, ApiErrorCode } from '../../contract/api'
 
 /** An error that becomes `{ code, message }` with `status` at the HTTP boundary. */
 export class HttpError extends Error {

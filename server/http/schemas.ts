@@ -8,12 +8,12 @@ import type {
   OrderStatusView,
   OrderView,
   PaymentAction,
-} from '../../src/api/contract'
+} from '../../contract/api'
 import { z } from '@hono/zod-openapi'
-import { PAY_METHODS } from '../../src/pay/methods'
+import { PAY_METHODS } from '../../contract/methods'
 
 /**
- * zod schemas of the contract. Each is checked against the TypeScript type in src/api/contract.ts
+ * zod schemas of the contract. Each is checked against the TypeScript type in contract/api.ts
  * (the one source the cashier also compiles against), so the two cannot drift apart silently.
  */
 type Exact<S extends z.ZodType, T> = [z.infer<S>] extends [T] ? ([T] extends [z.infer<S>] ? S : never) : never

@@ -1,4 +1,4 @@
-import type { OrderStatusView } from '../../src/api/contract'
+import type { OrderStatusView } from '../../contract/api'
 import type { Db, Listen } from '../db'
 import { EventEmitter } from 'node:events'
 import { sql } from 'kysely'

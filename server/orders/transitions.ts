@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../../src/api/contract'
+import type { OrderStatus } from '../../contract/api'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
 import type { OrderRow } from './views'

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import type { OrderStatusView, OrderView } from '../../src/api/contract'
+import type { OrderStatusView, OrderView } from '../../contract/api'
 import type { OrdersTable } from '../db/schema'
 
 export type OrderRow = Selectable<OrdersTable>

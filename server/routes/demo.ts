@@ -19,7 +19,7 @@ const demoOrderRoute = createRoute({
   },
 })
 
-export function demoRoutes(s: Services, availableMethods: () => import('../../src/api/contract').PayMethod[]) {
+export function demoRoutes(s: Services, availableMethods: () => import('../../contract/api').PayMethod[]) {
   const app = new OpenAPIHono()
   app.openapi(demoOrderRoute, async (c) => {
     if (!s.config.demo)

@@ -5,7 +5,7 @@
  */
 import type { AliError } from './alipay-gateway-http'
 import type { AliTradeKind } from './alipay-state'
-import { yuanStringToFen } from '../../src/format/money'
+import { yuanStringToFen } from '../../contract/money'
 import { aliError } from './alipay-gateway-http'
 import { parseBeijingDateTime } from './alipay-ids'
 

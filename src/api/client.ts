@@ -7,7 +7,7 @@ import type {
   OrderStatusView,
   OrderView,
   PaymentAction,
-} from './contract'
+} from '../../contract/api'
 import type { Transport, TransportRequest } from './transport'
 import { ApiError } from './errors'
 import { TransportError, uniTransport } from './transport'

@@ -1,4 +1,4 @@
-import type { ApiErrorCode } from './contract'
+import type { ApiErrorCode } from '../../contract/api'
 
 /** What went wrong below the contract: no answer at all, or an answer that is not ours. */
 export type TransportErrorCode = 'network' | 'timeout' | 'bad_response'

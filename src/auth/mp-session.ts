@@ -1,4 +1,4 @@
-import type { MiniProgramSessionResponse } from '../api/contract'
+import type { MiniProgramSessionResponse } from '../../contract/api'
 
 /** The slice of `uni` mini-program login uses (stubbed in tests). */
 export interface UniLogin {

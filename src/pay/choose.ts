@@ -1,5 +1,5 @@
+import type { PayMethod } from '../../contract/methods'
 import type { Environment } from '../env/types'
-import type { PayMethod } from './methods'
 
 /**
  * What tapping an option does:

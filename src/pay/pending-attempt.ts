@@ -1,4 +1,4 @@
-import type { PayMethod } from './methods'
+import type { PayMethod } from '../../contract/methods'
 
 /** What the cashier remembers across a redirect to a wallet page (sessionStorage, per tab). */
 export interface PendingAttempt {

@@ -1,5 +1,5 @@
-import type { OrderStatus, OrderStatusView } from '../api/contract'
-import { isFinalStatus } from '../api/contract'
+import type { OrderStatus, OrderStatusView } from '../../contract/api'
+import { isFinalStatus } from '../../contract/api'
 import { pollDelayMs } from './backoff'
 
 export interface EventSourceLike {

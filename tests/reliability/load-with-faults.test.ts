@@ -1,4 +1,4 @@
-import type { PayMethod } from '../../src/api/contract'
+import type { PayMethod } from '../../contract/api'
 import type { TestServer } from '../helpers/server'
 import type { ReliabilityRow } from './report'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

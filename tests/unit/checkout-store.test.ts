@@ -1,5 +1,5 @@
+import type { OrderView, PaymentAction } from '@/contract/api'
 import type { ApiClient } from '@/src/api/client'
-import type { OrderView, PaymentAction } from '@/src/api/contract'
 import type { OAuthHost } from '@/src/auth/wechat-oauth'
 import type { Environment } from '@/src/env'
 import type { CheckoutDeps } from '@/src/stores/checkout'

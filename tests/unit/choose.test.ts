@@ -1,8 +1,8 @@
+import type { PayMethod } from '@/contract/methods'
 import type { Environment, EnvironmentKind } from '@/src/env'
-import type { PayMethod } from '@/src/pay/methods'
 import { describe, expect, it } from 'vitest'
+import { PAY_METHODS } from '@/contract/methods'
 import { choosePayMethods } from '@/src/pay/choose'
-import { PAY_METHODS } from '@/src/pay/methods'
 
 function env(kind: EnvironmentKind, extra: Partial<Environment> = {}): Environment {
   return { kind, os: 'ios', mobile: true, native: false, reasons: [], ...extra }

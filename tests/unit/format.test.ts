@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fenToYuanString, formatFen, yuanStringToFen } from '@/src/format/money'
+import { fenToYuanString, formatFen, yuanStringToFen } from '@/contract/money'
 import { formatDateTime, safeLinkUrl } from '@/src/format/time'
 import { pickLocale } from '@/src/i18n'
 import { en, zhHans } from '@/src/i18n/messages'

@@ -1,4 +1,4 @@
-import type { OrderStatus, OrderStatusView } from '@/src/api/contract'
+import type { OrderStatus, OrderStatusView } from '@/contract/api'
 import type { EventSourceLike, WatcherHost } from '@/src/result/watcher'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { pollDelayMs } from '@/src/result/backoff'

@@ -1,7 +1,7 @@
 import type { AlipaySdkCommonResult } from 'alipay-sdk'
 import type { AlipayCredentials } from '../../config'
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk'
-import { fenToYuanString } from '../../../src/format/money'
+import { fenToYuanString } from '../../../contract/money'
 import { extractSignedResponse, verifyNotify as verifyNotifySign, verifyResponse } from '../../crypto/alipay'
 import { ProviderError } from '../errors'
 

@@ -1,5 +1,5 @@
 import type { AlipayTradeStatus } from './client'
-import { yuanStringToFen } from '../../../src/format/money'
+import { yuanStringToFen } from '../../../contract/money'
 
 export type AlipayNotifyVerdict
   = | { ok: true, outTradeNo: string, tradeNo: string, tradeStatus: AlipayTradeStatus, totalAmount: string, notifyId: string }

@@ -1,4 +1,4 @@
-import type { JsapiParams } from '../../../src/api/contract'
+import type { JsapiParams } from '../../../contract/api'
 import type { WechatCredentials } from '../../config'
 import { randomBytes } from 'node:crypto'
 import { Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin'

@@ -1,4 +1,4 @@
-import type { PayMethod } from '../methods'
+import type { PayMethod } from '../../../contract/methods'
 import type { PayOutcome } from '../outcome'
 import { savePendingAttempt } from '../pending-attempt'
 

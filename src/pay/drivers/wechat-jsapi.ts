@@ -1,4 +1,4 @@
-import type { JsapiParams } from '../../api/contract'
+import type { JsapiParams } from '../../../contract/api'
 import type { PayOutcome } from '../outcome'
 import { waitForBridge } from './bridge-ready'
 

@@ -1,4 +1,4 @@
-import type { MiniProgramPayParams } from '../../api/contract'
+import type { MiniProgramPayParams } from '../../../contract/api'
 import type { PayOutcome } from '../outcome'
 
 /** The slice of `uni` the mini-program driver uses (stubbed in tests). */
