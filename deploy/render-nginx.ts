@@ -26,7 +26,7 @@ export interface NginxSiteOptions {
   tls?: { cert: string, key: string }
   /** Payment creations per minute per client IP, counted by nginx across all processes; 0/undefined = none. */
   paymentsPerMinute?: number
-  /** host:port of a standalone sandbox (`tsx server/sandbox/main.ts`) to expose under /sandbox/. */
+  /** host:port of a standalone sandbox (`tsx sandbox/main.ts`) to expose under /sandbox/. */
   sandbox?: string
   /** Raw nginx text inserted among the server's locations. */
   extraLocations?: string

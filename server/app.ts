@@ -1,5 +1,5 @@
 import type { PayMethod } from '../contract/api'
-import type { Sandbox } from './sandbox/types'
+import type { Sandbox } from '../sandbox/types'
 import type { Services } from './services'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { OpenAPIHono } from '@hono/zod-openapi'

@@ -68,7 +68,7 @@ export interface ServerConfig {
   sandboxTimeScale: number
   /**
    * Sandbox mode only: serve the simulator inside this process (default). Set SANDBOX_EMBEDDED=false
-   * when several server processes share one standalone sandbox (`tsx server/sandbox/main.ts`);
+   * when several server processes share one standalone sandbox (`tsx sandbox/main.ts`);
    * point the provider base URLs at it and give every process the same DATA_DIR for the keys.
    */
   sandboxEmbedded: boolean

@@ -1,11 +1,11 @@
+import type { SandboxKeys } from '../../sandbox/types'
 import type { RunningServer } from '../../server/index'
-import type { SandboxKeys } from '../../server/sandbox/types'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { SANDBOX_KEYS_FILE } from '../../sandbox/keys'
 import { loadConfig } from '../../server/config'
 import { startServer } from '../../server/index'
-import { SANDBOX_KEYS_FILE } from '../../server/sandbox/keys'
 import { testDatabaseUrl } from '../scale/test-database'
 
 export interface TestServer extends RunningServer {

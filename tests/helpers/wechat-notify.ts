@@ -1,6 +1,6 @@
-import type { SandboxKeys } from '../../server/sandbox/types'
+import type { SandboxKeys } from '../../sandbox/types'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { aes256GcmEncrypt, randomNonce, signResponse } from '../../server/crypto/wechatpay'
+import { aes256GcmEncrypt, randomNonce, signResponse } from '../../sandbox/wechat/crypto'
 
 export interface TransactionFields {
   out_trade_no: string

@@ -26,7 +26,7 @@ describe('sIGKILL in the middle of the load', () => {
     const origin = `http://127.0.0.1:${serverPort}`
     const sandboxOrigin = `http://127.0.0.1:${sandboxPort}`
     // The sandbox lives in its own process, so it keeps retrying while the server is down.
-    const sandbox = await startProcess('server/sandbox/main.ts', {
+    const sandbox = await startProcess('sandbox/main.ts', {
       SANDBOX_PORT: String(sandboxPort),
       SANDBOX_PUBLIC_URL: sandboxOrigin,
       SANDBOX_H5_DOMAIN: `127.0.0.1:${serverPort}`,

@@ -1,7 +1,7 @@
 import type { TestServer } from '../helpers/server'
 import type { ReliabilityRow } from './report'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signNotify } from '../../server/crypto/alipay'
+import { signNotify } from '../../sandbox/alipay/sign'
 import { snapshotTables } from '../helpers/db-snapshot'
 import { key, removeDir, startTestServer } from '../helpers/server'
 import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'

@@ -136,7 +136,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       spawnChild(name, process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, script)], { cwd: dir, env: { ...baseEnv, ...env }, logFile: path.join(dir, `${name}.log`) })
 
     // The sandbox first: it writes the keys every process loads from DATA_DIR.
-    const sandbox = node('sandbox', 'server/sandbox/main.ts', {
+    const sandbox = node('sandbox', 'sandbox/main.ts', {
       SANDBOX_PORT: String(sandboxPort),
       SANDBOX_HOST: '127.0.0.1',
       SANDBOX_PUBLIC_URL: nginxUrl,

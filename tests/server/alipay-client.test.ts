@@ -1,7 +1,7 @@
 import type { AlipayHarness } from './alipay-harness'
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { signNotify } from '../../server/crypto/alipay'
+import { signNotify } from '../../sandbox/alipay/sign'
 import { AlipayAuthCodeError, createAlipayClient, toAlipayTime } from '../../server/providers/alipay/client'
 import { amountMatches, checkAlipayNotification } from '../../server/providers/alipay/notify'
 import { ProviderError } from '../../server/providers/errors'

@@ -5,18 +5,18 @@
  */
 import type { ServerType } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
+import type { Sandbox, SandboxKeys } from '../../sandbox/types'
 import type { AlipayClient } from '../../server/providers/alipay/client'
 import type { AlipayNotifyVerdict } from '../../server/providers/alipay/notify'
-import type { Sandbox, SandboxKeys } from '../../server/sandbox/types'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
+import { createSandbox } from '../../sandbox/index'
+import { ensureSandboxKeys } from '../../sandbox/keys'
 import { createAlipayClient } from '../../server/providers/alipay/client'
 import { checkAlipayNotification } from '../../server/providers/alipay/notify'
-import { createSandbox } from '../../server/sandbox/index'
-import { ensureSandboxKeys } from '../../server/sandbox/keys'
 
 /** One notification as the receiver saw it. */
 export interface ReceivedNotify {

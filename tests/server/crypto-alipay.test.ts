@@ -3,20 +3,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AlipaySdk } from 'alipay-sdk'
 import { describe, expect, it } from 'vitest'
-import {
-  buildSignedResponse,
-  extractSignedResponse,
-  notifySignString,
-  requestSignString,
-  responseKey,
-  signNotify,
-  signRequest,
-  signResponse,
-  verifyNotify,
-  verifyRequest,
-  verifyResponse,
-} from '../../server/crypto/alipay'
-import { rsaVerify } from '../../server/crypto/wechatpay'
+import { buildSignedResponse, requestSignString, responseKey, signNotify, signRequest, verifyRequest } from '../../sandbox/alipay/sign'
+import { rsaSign, rsaVerify } from '../../sandbox/core/rsa'
+import { extractSignedResponse, notifySignString, verifyNotify, verifyResponse } from '../../server/providers/alipay/sign'
 
 const VECTORS = join(import.meta.dirname, '../fixtures/vectors')
 const read = (name: string): string => readFileSync(join(VECTORS, name), 'utf8')
@@ -100,7 +89,7 @@ describe('alipay response signatures', () => {
   it('buildSignedResponse emits {"<key>":<inner>,"sign":"…"} byte for byte', () => {
     const inner = '{"code":"10000","msg":"Success","qr_code":"https:\\/\\/qr.alipay.com\\/bax1"}'
     const raw = buildSignedResponse('alipay.trade.precreate', inner, appPriv)
-    const sign = signResponse(inner, appPriv)
+    const sign = rsaSign(inner, appPriv)
     expect(raw).toBe(`{"alipay_trade_precreate_response":${inner},"sign":"${sign}"}`)
     expect(extractSignedResponse(raw, 'alipay_trade_precreate_response')).toEqual({ content: inner, sign })
     expect(verifyResponse(inner, sign, appPub)).toBe(true)

@@ -18,7 +18,7 @@ import {
   verifyJsapiPaySign,
   verifyRequestSignature,
   verifyResponseSignature,
-} from '../../server/crypto/wechatpay'
+} from '../../sandbox/wechat/crypto'
 
 // The package's typings only describe the default export; at runtime the CommonJS module carries every helper.
 const { Rsa, Formatter, Aes: { AesGcm } } = pkg as unknown as typeof import('wechatpay-axios-plugin')

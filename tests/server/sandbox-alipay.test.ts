@@ -2,8 +2,9 @@ import type { AlipayHarness } from './alipay-harness'
 import { createContext, Script } from 'node:vm'
 import { AlipaySdk } from 'alipay-sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { extractSignedResponse, signRequest, verifyResponse } from '../../server/crypto/alipay'
+import { signRequest } from '../../sandbox/alipay/sign'
 import { toAlipayTime } from '../../server/providers/alipay/client'
+import { extractSignedResponse, verifyResponse } from '../../server/providers/alipay/sign'
 import { control, newOutTradeNo, notificationsOf, startAlipayHarness, waitFor } from './alipay-harness'
 
 let h: AlipayHarness

@@ -1,6 +1,6 @@
 import type { ServerType } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
-import type { Sandbox, SandboxKeys } from '../../server/sandbox/types'
+import type { Sandbox, SandboxKeys } from '../../sandbox/types'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,15 +9,15 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import pkg from 'wechatpay-axios-plugin'
+import { createSandbox } from '../../sandbox/index'
+import { ensureSandboxKeys } from '../../sandbox/keys'
 import {
   aes256GcmDecrypt,
   authorizationHeader,
   jsapiPaySign,
   randomNonce,
   verifyResponseSignature,
-} from '../../server/crypto/wechatpay'
-import { createSandbox } from '../../server/sandbox/index'
-import { ensureSandboxKeys } from '../../server/sandbox/keys'
+} from '../../sandbox/wechat/crypto'
 
 // The package's typings only describe the default export; at runtime the CommonJS module carries every class.
 const { Wechatpay } = pkg as unknown as typeof import('wechatpay-axios-plugin')

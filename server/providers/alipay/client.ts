@@ -2,8 +2,8 @@ import type { AlipaySdkCommonResult } from 'alipay-sdk'
 import type { AlipayCredentials } from '../../config'
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk'
 import { fenToYuanString } from '../../../contract/money'
-import { extractSignedResponse, verifyNotify as verifyNotifySign, verifyResponse } from '../../crypto/alipay'
 import { ProviderError } from '../errors'
+import { extractSignedResponse, verifyNotify as verifyNotifySign, verifyResponse } from './sign'
 
 /** `trade_status` of alipay.trade.query and the notification. */
 export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_CLOSED' | 'TRADE_SUCCESS' | 'TRADE_FINISHED'

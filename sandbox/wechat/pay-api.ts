@@ -1,0 +1,119 @@
+/**
+ * Simulated WeChat Pay API v3 (replaces https://api.mch.weixin.qq.com), relative to the sandbox mount:
+ *   POST /wechatpay/v3/pay/transactions/jsapi | h5 | native
+ *   GET  /wechatpay/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=
+ *   GET  /wechatpay/v3/pay/transactions/id/{transaction_id}?mchid=
+ *   POST /wechatpay/v3/pay/transactions/out-trade-no/{out_trade_no}/close   → 204
+ * Every request must carry a valid merchant Authorization header; every response is platform-signed.
+ */
+import type { Context } from 'hono'
+import type { SandboxContext } from '../context'
+import type { WxOrder, WxTradeKind } from '../store'
+import type { MerchantCall } from './pay-http'
+import { Hono } from 'hono'
+import { apiFault } from '../core/faults'
+import { canonicalJson, closeOrder, createOrder, refreshState, transactionView } from './orders'
+import { authenticateMerchant, wxError, wxJson, wxSigned } from './pay-http'
+import { isApiError, validateOrderBody } from './pay-validate'
+
+const SYSTEM_ERROR = { status: 500, code: 'SYSTEM_ERROR', message: '系统错误 (simulated failure)' }
+const NOT_FOUND = { status: 404, code: 'ORDER_NOT_EXIST', message: '订单不存在' }
+
+/** Routes of the simulated WeChat Pay API v3. */
+export function wechatPayApi(ctx: SandboxContext): Hono {
+  const app = new Hono()
+
+  async function authenticated(c: Context, op: 'create' | 'query' | 'close'): Promise<MerchantCall | Response> {
+    const call = await authenticateMerchant(c, ctx)
+    if (call instanceof Response)
+      return call
+    if (await apiFault(ctx.faults, op, ctx.random) === 'fail')
+      return wxError(ctx, SYSTEM_ERROR)
+    return call
+  }
+
+  for (const kind of ['jsapi', 'h5', 'native'] as const satisfies readonly WxTradeKind[]) {
+    app.post(`/wechatpay/v3/pay/transactions/${kind}`, async (c) => {
+      const call = await authenticated(c, 'create')
+      if (call instanceof Response)
+        return call
+      let body: unknown
+      try {
+        body = JSON.parse(call.rawBody)
+      }
+      catch {
+        return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: '请求体不是合法的 JSON (body is not valid JSON)' })
+      }
+      const valid = validateOrderBody(ctx, kind, body, call.mchid)
+      if (isApiError(valid))
+        return wxError(ctx, valid)
+      ctx.store.count(valid.outTradeNo, 'create')
+      const result = createOrder(ctx, kind, valid, canonicalJson(body))
+      return 'code' in result ? wxError(ctx, result) : wxJson(ctx, 200, result.body)
+    })
+  }
+
+  function checkMchidParam(c: Context, call: MerchantCall): Response | null {
+    const mchid = c.req.query('mchid')
+    if (!mchid)
+      return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: '缺少参数 mchid', detail: { field: 'mchid', location: 'query' } })
+    if (mchid !== call.mchid)
+      return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: 'mchid 与请求签名中的商户号不一致', detail: { field: 'mchid', location: 'query' } })
+    return null
+  }
+
+  function queryAnswer(order: WxOrder | undefined): Response {
+    if (!order)
+      return wxError(ctx, NOT_FOUND)
+    refreshState(order)
+    return wxJson(ctx, 200, transactionView(order))
+  }
+
+  app.get('/wechatpay/v3/pay/transactions/out-trade-no/:out_trade_no', async (c) => {
+    const call = await authenticated(c, 'query')
+    if (call instanceof Response)
+      return call
+    const outTradeNo = c.req.param('out_trade_no')
+    ctx.store.count(outTradeNo, 'query')
+    return checkMchidParam(c, call) ?? queryAnswer(ctx.store.getOrder(outTradeNo))
+  })
+
+  app.get('/wechatpay/v3/pay/transactions/id/:transaction_id', async (c) => {
+    const call = await authenticated(c, 'query')
+    if (call instanceof Response)
+      return call
+    const order = ctx.store.orderByTransactionId(c.req.param('transaction_id'))
+    if (order)
+      ctx.store.count(order.outTradeNo, 'query')
+    return checkMchidParam(c, call) ?? queryAnswer(order)
+  })
+
+  app.post('/wechatpay/v3/pay/transactions/out-trade-no/:out_trade_no/close', async (c) => {
+    const call = await authenticated(c, 'close')
+    if (call instanceof Response)
+      return call
+    const outTradeNo = c.req.param('out_trade_no')
+    ctx.store.count(outTradeNo, 'close')
+    let body: unknown
+    try {
+      body = JSON.parse(call.rawBody)
+    }
+    catch {
+      return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: '请求体不是合法的 JSON (body is not valid JSON)' })
+    }
+    const mchid = (body as { mchid?: unknown } | null)?.mchid
+    if (typeof mchid !== 'string' || mchid === '')
+      return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: '缺少参数 mchid', detail: { field: 'mchid', location: 'body' } })
+    if (mchid !== call.mchid)
+      return wxError(ctx, { status: 400, code: 'APPID_MCHID_NOT_MATCH', message: 'mchid 与请求签名中的商户号不一致' })
+    const order = ctx.store.getOrder(outTradeNo)
+    if (!order)
+      return wxError(ctx, NOT_FOUND)
+    const err = closeOrder(ctx, order)
+    return err ? wxError(ctx, err) : wxSigned(ctx, 204, null)
+  })
+
+  app.all('/wechatpay/v3/*', c => wxError(ctx, { status: 404, code: 'RESOURCE_NOT_EXISTS', message: `sandbox does not implement ${c.req.method} ${c.req.path}` }))
+
+  return app
+}
