@@ -30,6 +30,11 @@ export interface OrderView {
   /** The methods the merchant allows for this order. */
   methods: PayMethod[]
   paidAt?: string
+  /**
+   * Fen refunded so far; absent or 0 when nothing was refunded. Status stays `paid` while part of the amount is
+   * refunded and becomes `refunded` when all of it is.
+   */
+  refundedFen?: number
   /** Where "back to the merchant" goes once paid (checked against the server's allow-list). */
   returnUrl?: string
 }
@@ -39,6 +44,8 @@ export interface OrderStatusView {
   status: OrderStatus
   amountFen: number
   paidAt?: string
+  /** Fen refunded so far (see OrderView.refundedFen). */
+  refundedFen?: number
   /** Server clock, ISO 8601, so clients can correct for their own clock's offset. */
   serverTime: string
 }

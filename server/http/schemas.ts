@@ -65,6 +65,7 @@ export const Order = conforms<OrderView>()(z.object({
   expiresAt: z.string().openapi({ format: 'date-time' }),
   methods: z.array(PayMethod),
   paidAt: z.string().optional(),
+  refundedFen: z.number().int().nonnegative().optional().openapi({ description: 'Fen refunded so far; the status stays paid until all of it is refunded' }),
   returnUrl: z.string().optional(),
 }).openapi('Order'))
 
@@ -73,6 +74,7 @@ export const StatusView = conforms<OrderStatusView>()(z.object({
   status: OrderStatus,
   amountFen: z.number().int(),
   paidAt: z.string().optional(),
+  refundedFen: z.number().int().nonnegative().optional(),
   serverTime: z.string().openapi({ format: 'date-time' }),
 }).openapi('OrderStatusView'))
 
