@@ -1,4 +1,3 @@
-import type { PayMethod } from '../contract/api'
 import type { Sandbox } from '../sandbox/types'
 import type { Services } from './services'
 import { serveStatic } from '@hono/node-server/serve-static'
@@ -15,25 +14,12 @@ import { securityHeaders } from './http/security-headers'
 import { readSessionId } from './http/session-cookie'
 import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
-import { alipayNotifyRoutes } from './routes/notify-alipay'
-import { wechatNotifyRoutes } from './routes/notify-wechat'
+import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { paymentRoutes } from './routes/payments'
 import { sessionRoutes } from './routes/sessions'
 
 export const MAX_BODY_BYTES = 64 * 1024
-
-/** The methods this server can take, given what is configured. */
-export function availableMethods(s: Services): PayMethod[] {
-  const methods: PayMethod[] = []
-  if (s.wechat)
-    methods.push('wechat_jsapi', 'wechat_h5', 'wechat_native')
-  if (s.wechat?.miniProgram)
-    methods.push('wechat_mp')
-  if (s.alipay)
-    methods.push('alipay_app', 'alipay_wap', 'alipay_qr')
-  return methods
-}
 
 function summarizeZodIssues(error: { issues: Array<{ path: PropertyKey[], message: string }> }): string {
   return error.issues.slice(0, 5).map(i => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; ')
@@ -94,9 +80,8 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   app.route('/', orderRoutes(s))
   app.route('/', paymentRoutes(s))
   app.route('/', sessionRoutes(s))
-  app.route('/', demoRoutes(s, () => availableMethods(s)))
-  app.route('/', wechatNotifyRoutes(s))
-  app.route('/', alipayNotifyRoutes(s))
+  app.route('/', demoRoutes(s))
+  app.route('/', notifyRoutes(s))
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/api/notify/wechatpay',

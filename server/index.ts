@@ -12,9 +12,7 @@ import { openDatabase } from './db'
 import { createLogger } from './logger'
 import { createStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
-import { createAlipayClient } from './providers/alipay/client'
-import { createMiniProgramLogin, createWechatOAuthClient } from './providers/wechat/oauth'
-import { createWechatPayClient } from './providers/wechat/pay-client'
+import { createProviders } from './providers/registry'
 import { SessionStore } from './sessions/store'
 
 export const VERSION = '0.1.0'
@@ -92,26 +90,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
     }
   }
 
-  const services: Services = { config, db, log, bus, sessions, transitions }
-  if (config.wechat) {
-    const creds = config.wechat
-    services.wechat = {
-      appId: creds.appId,
-      appIds: [creds.appId, ...(creds.miniProgramAppId ? [creds.miniProgramAppId] : [])],
-      pay: createWechatPayClient(creds, config.bases.wechatPay, config.providerTimeoutMs),
-      oauth: createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: config.bases.wechatOAuth, apiBase: config.bases.wechatApi }),
-      miniProgram: creds.miniProgramAppId && creds.miniProgramSecret
-        ? { appId: creds.miniProgramAppId, login: createMiniProgramLogin({ appId: creds.miniProgramAppId, secret: creds.miniProgramSecret, apiBase: config.bases.wechatApi }) }
-        : undefined,
-    }
-  }
-  if (config.alipay) {
-    services.alipay = {
-      client: createAlipayClient(config.alipay, { gateway: config.bases.alipayGateway, oauthBase: config.bases.alipayOAuth, timeoutMs: config.providerTimeoutMs }),
-      appId: config.alipay.appId,
-      sellerId: config.alipay.sellerId,
-    }
-  }
+  const services: Services = { config, db, log, bus, sessions, transitions, providers: createProviders(config) }
   transitions.events.on('order.paid', (e) => {
     log.info({ orderNo: e.orderNo, amountFen: e.amountFen }, 'fulfil order')
   })

@@ -3,8 +3,7 @@ import type { Db } from './db'
 import type { Logger } from './logger'
 import type { StatusBus } from './orders/status-bus'
 import type { OrderTransitions } from './orders/transitions'
-import type { WechatProvider } from './payments/create-payment'
-import type { AlipayClient } from './providers/alipay/client'
+import type { Providers } from './providers/registry'
 import type { SessionStore } from './sessions/store'
 
 /** Everything a route needs, built once at start-up. */
@@ -15,6 +14,5 @@ export interface Services {
   bus: StatusBus
   sessions: SessionStore
   transitions: OrderTransitions
-  wechat?: WechatProvider & { appIds: string[] }
-  alipay?: { client: AlipayClient, appId: string, sellerId?: string }
+  providers: Providers
 }

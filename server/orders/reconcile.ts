@@ -1,59 +1,42 @@
 import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
-import type { AlipayClient } from '../providers/alipay/client'
-import type { WechatPayClient } from '../providers/wechat/pay-client'
+import type { Providers } from '../providers/registry'
 import type { OrderTransitions } from './transitions'
 import type { OrderRow } from './views'
 import { sql } from 'kysely'
 import { ProviderError } from '../providers/errors'
-import { applyAlipayTrade } from './alipay-apply'
-import { applyWechatTransaction } from './wechat-apply'
+import { applyTradeFacts } from './apply'
 
 export interface ReconcileDeps {
   db: Db
   config: ServerConfig
   log: Logger
   transitions: OrderTransitions
-  wechat?: { pay: WechatPayClient, appIds: string[] }
-  alipay?: { client: AlipayClient }
+  providers: Providers
 }
+
+interface AttemptRef { out_trade_no: string, provider: string }
 
 /** Asks the provider about one attempt and applies the answer; true when it made the order paid. */
-async function queryAttempt(deps: ReconcileDeps, orderNo: string, attempt: { out_trade_no: string, provider: string }): Promise<boolean> {
-  if (attempt.provider === 'wechat' && deps.wechat) {
-    const txn = await deps.wechat.pay.query(attempt.out_trade_no)
-    if (!txn)
-      return false
-    const verdict = await applyWechatTransaction({ ...deps, appIds: deps.wechat.appIds }, txn)
-    if (!verdict.ok) {
-      deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
-      return false
-    }
-    if (txn.trade_state === 'CLOSED')
-      await deps.db.updateTable('payment_attempts').set({ status: 'closed' }).where('out_trade_no', '=', attempt.out_trade_no).where('status', '=', 'open').execute()
-    return verdict.outcome === 'applied'
+async function queryAttempt(deps: ReconcileDeps, orderNo: string, attempt: AttemptRef): Promise<boolean> {
+  const adapter = deps.providers.byName(attempt.provider)
+  if (!adapter)
+    return false
+  const facts = await adapter.query(attempt.out_trade_no)
+  if (!facts)
+    return false
+  const verdict = await applyTradeFacts(deps, adapter.name, facts)
+  if (!verdict.ok) {
+    deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
+    return false
   }
-  if (attempt.provider === 'alipay' && deps.alipay) {
-    const trade = await deps.alipay.client.query(attempt.out_trade_no)
-    if (!trade)
-      return false
-    const verdict = await applyAlipayTrade(deps, { outTradeNo: trade.outTradeNo, tradeNo: trade.tradeNo, tradeStatus: trade.tradeStatus, totalAmount: trade.totalAmount })
-    if (!verdict.ok) {
-      deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
-      return false
-    }
-    return verdict.outcome === 'applied'
-  }
-  return false
+  return verdict.outcome === 'applied'
 }
 
-/** Closes one attempt at its provider (best effort is the caller's choice). */
-async function closeAtProvider(deps: ReconcileDeps, attempt: { out_trade_no: string, provider: string }): Promise<void> {
-  if (attempt.provider === 'wechat' && deps.wechat)
-    await deps.wechat.pay.close(attempt.out_trade_no)
-  else if (attempt.provider === 'alipay' && deps.alipay)
-    await deps.alipay.client.close(attempt.out_trade_no)
+/** Closes one attempt at its provider; `paid` when the provider refuses because it was paid. */
+async function closeAtProvider(deps: ReconcileDeps, attempt: AttemptRef): Promise<'closed' | 'paid'> {
+  return (await deps.providers.byName(attempt.provider)?.close(attempt.out_trade_no)) ?? 'closed'
 }
 
 /** True when a pending order is due for a provider query (or has expired): reads can skip the claim otherwise. */
@@ -116,8 +99,10 @@ export async function closeAbandonedAttempts(deps: ReconcileDeps, orderNo: strin
   const open = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
   for (const a of open) {
     try {
-      await closeAtProvider(deps, a)
-      await deps.db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('out_trade_no', '=', a.out_trade_no).where('status', '=', 'open').execute()
+      if (await closeAtProvider(deps, a) === 'paid')
+        await queryAttempt(deps, orderNo, a)
+      else
+        await deps.db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('out_trade_no', '=', a.out_trade_no).where('status', '=', 'open').execute()
     }
     catch (e) {
       deps.log.warn({ outTradeNo: a.out_trade_no, err: (e as Error).message }, 'closing an abandoned attempt failed')

@@ -19,7 +19,7 @@ const demoOrderRoute = createRoute({
   },
 })
 
-export function demoRoutes(s: Services, availableMethods: () => import('../../contract/api').PayMethod[]) {
+export function demoRoutes(s: Services) {
   const app = new OpenAPIHono()
   app.openapi(demoOrderRoute, async (c) => {
     if (!s.config.demo)
@@ -28,7 +28,7 @@ export function demoRoutes(s: Services, availableMethods: () => import('../../co
     if (body.returnUrl !== undefined && !isAllowedReturnUrl(body.returnUrl, s.config.publicUrl, s.config.returnUrlHosts))
       throw new HttpError(400, 'validation_failed', 'returnUrl: must be an absolute http(s) URL on this server\'s host or one of RETURN_URL_HOSTS')
     const orderNo = newOrderNo()
-    const methods = body.methods ?? availableMethods()
+    const methods = body.methods ?? s.providers.methods()
     await s.db.insertInto('orders').values({
       order_no: orderNo,
       subject: body.subject ?? DEMO_SUBJECTS[Math.floor(Math.random() * DEMO_SUBJECTS.length)]!,

@@ -50,9 +50,8 @@ const eventsRoute = createRoute({
 
 export function orderRoutes(s: Services) {
   const app = new OpenAPIHono()
-  const reconcileDeps = { ...s, wechat: s.wechat && { pay: s.wechat.pay, appIds: s.wechat.appIds } }
   const watch = new PendingOrderWatch(
-    orderNo => reconcileOrder(reconcileDeps, orderNo),
+    orderNo => reconcileOrder(s, orderNo),
     s.config.reconcileAfterSeconds * 1000,
     e => s.log.warn({ err: (e as Error).message }, 'reconciling a watched order failed'),
   )
@@ -74,7 +73,7 @@ export function orderRoutes(s: Services) {
     let row = await load(orderNo)
     // Asked recently (by anyone, in any process): answer from the database alone.
     if (isReconcileDue(row, s.config.reconcileAfterSeconds))
-      row = (await reconcileOrder(reconcileDeps, orderNo)) ?? row
+      row = (await reconcileOrder(s, orderNo)) ?? row
     c.header('Cache-Control', 'no-store')
     return c.json(toStatusView(row), 200)
   })

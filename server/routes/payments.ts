@@ -4,6 +4,7 @@ import { HttpError } from '../http/errors'
 import { clientIp } from '../http/request'
 import { Action, CreatePayment, errorResponses } from '../http/schemas'
 import { readSessionId, writeSessionCookie } from '../http/session-cookie'
+import { expireOrder } from '../orders/reconcile'
 import { createPayment } from '../payments/create-payment'
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, withIdempotency } from '../payments/idempotency'
 
@@ -25,6 +26,7 @@ const createPaymentRoute = createRoute({
 
 export function paymentRoutes(s: Services) {
   const app = new OpenAPIHono()
+  const deps = { ...s, expire: (orderNo: string) => expireOrder(s, orderNo) }
   app.openapi(createPaymentRoute, async (c) => {
     const body = c.req.valid('json')
     const key = c.req.valid('header')['idempotency-key']
@@ -36,7 +38,7 @@ export function paymentRoutes(s: Services) {
     let created: Awaited<ReturnType<typeof createPayment>>['newSession']
     const stored = await withIdempotency(s.db, key, hash, async () => {
       try {
-        const result = await createPayment(s, body, { session, clientIp: ip, idempotencyKey: key })
+        const result = await createPayment(deps, body, { session, clientIp: ip, idempotencyKey: key })
         created = result.newSession
         return { status: 200, body: result.action }
       }

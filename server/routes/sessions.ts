@@ -2,7 +2,7 @@ import type { Services } from '../services'
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { HttpError } from '../http/errors'
 import { errorResponses, MpSession, MpSessionCreated } from '../http/schemas'
-import { providerFailure } from '../payments/create-payment'
+import { providerFailure } from '../payments/errors'
 import { ProviderError } from '../providers/errors'
 import { OAuthCodeError } from '../providers/wechat/oauth'
 
@@ -22,7 +22,7 @@ const mpSessionRoute = createRoute({
 export function sessionRoutes(s: Services) {
   const app = new OpenAPIHono()
   app.openapi(mpSessionRoute, async (c) => {
-    const mp = s.wechat?.miniProgram
+    const mp = s.providers.wechat?.miniProgram
     if (!mp)
       throw new HttpError(422, 'method_not_allowed', 'no mini program is configured on this server')
     const { code } = c.req.valid('json')

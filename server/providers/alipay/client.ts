@@ -34,6 +34,26 @@ export interface AlipayBuyer {
   openId?: string
 }
 
+/** What alipay.trade.refund answers. */
+export interface AlipayRefundAnswer {
+  /** Y: money moved with this call; N: nothing moved (for example the same out_request_no was refunded before). */
+  fundChange: boolean
+  /** Total refunded on the trade so far, yuan string. */
+  refundFee?: string
+  tradeNo?: string
+}
+
+/** alipay.trade.fastpay.refund.query for one out_request_no; null when Alipay has no such refund (not refunded). */
+export interface AlipayRefundRecord {
+  outTradeNo: string
+  outRequestNo: string
+  /** REFUND_SUCCESS, or absent for a refund found without a status (Alipay documents that as success too). */
+  refundStatus?: string
+  /** Yuan string. */
+  refundAmount?: string
+  gmtRefundPay?: string
+}
+
 export interface AlipayClient {
   /** alipay.trade.wap.pay as a signed GET URL of the gateway (the browser navigates to it). */
   wapPayUrl: (input: AlipayOrderInput & { returnUrl: string, quitUrl: string }) => string
@@ -45,6 +65,10 @@ export interface AlipayClient {
   query: (outTradeNo: string) => Promise<AlipayTrade | null>
   /** alipay.trade.close; a trade Alipay never created counts as closed. */
   close: (outTradeNo: string) => Promise<void>
+  /** alipay.trade.refund with out_request_no: asking twice with the same out_request_no refunds once. */
+  refund: (input: { outTradeNo: string, outRequestNo: string, refundFen: number, reason: string }) => Promise<AlipayRefundAnswer>
+  /** alipay.trade.fastpay.refund.query; null when the refund is not there (it did not happen). */
+  queryRefund: (outTradeNo: string, outRequestNo: string) => Promise<AlipayRefundRecord | null>
   /** The web OAuth (`auth_base`) URL that comes back to `redirectUri` with `auth_code` and `state`. */
   authorizeUrl: (redirectUri: string, state: string) => string
   /** alipay.system.oauth.token with grant_type authorization_code. Throws AlipayAuthCodeError for a bad or used code. */
@@ -227,6 +251,40 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
         if (e instanceof ProviderError && e.kind === 'not_found')
           return
         throw e
+      }
+    },
+    async refund(input) {
+      const r = await call('alipay.trade.refund', { bizContent: {
+        out_trade_no: input.outTradeNo,
+        out_request_no: input.outRequestNo,
+        refund_amount: fenToYuanString(input.refundFen),
+        refund_reason: input.reason.slice(0, 256),
+      } })
+      return {
+        fundChange: r.fund_change === 'Y',
+        refundFee: typeof r.refund_fee === 'string' ? r.refund_fee : undefined,
+        tradeNo: typeof r.trade_no === 'string' ? r.trade_no : undefined,
+      }
+    },
+    async queryRefund(outTradeNo, outRequestNo) {
+      let r: GatewayResult
+      try {
+        r = await call('alipay.trade.fastpay.refund.query', { bizContent: { out_trade_no: outTradeNo, out_request_no: outRequestNo, query_options: ['gmt_refund_pay'] } })
+      }
+      catch (e) {
+        if (e instanceof ProviderError && e.kind === 'not_found')
+          return null
+        throw e
+      }
+      const amount = typeof r.refund_amount === 'string' && r.refund_amount !== '' ? r.refund_amount : undefined
+      if (!amount)
+        return null
+      return {
+        outTradeNo,
+        outRequestNo,
+        refundStatus: typeof r.refund_status === 'string' && r.refund_status !== '' ? r.refund_status : undefined,
+        refundAmount: amount,
+        gmtRefundPay: typeof r.gmt_refund_pay === 'string' ? r.gmt_refund_pay : undefined,
       }
     },
     authorizeUrl(redirectUri, state) {

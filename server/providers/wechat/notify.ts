@@ -12,7 +12,7 @@ export interface WechatNotification {
 }
 
 export type NotifyVerdict
-  = | { ok: true, notification: WechatNotification, transaction: WechatTransaction, nonce: string }
+  = | { ok: true, notification: WechatNotification, transaction: WechatTransaction, resource: unknown, nonce: string }
     | { ok: false, status: 400 | 401, reason: string }
 
 const MAX_SKEW_SECONDS = 300
@@ -65,12 +65,15 @@ export function verifyWechatNotification(opts: {
   const r = notification?.resource
   if (!r || r.algorithm !== 'AEAD_AES_256_GCM' || typeof r.ciphertext !== 'string' || typeof r.nonce !== 'string')
     return { ok: false, status: 400, reason: 'resource missing or not AEAD_AES_256_GCM' }
-  let transaction: WechatTransaction
+  let resource: unknown
   try {
-    transaction = JSON.parse(Aes.AesGcm.decrypt(r.ciphertext, opts.apiV3Key, r.nonce, r.associated_data ?? '')) as WechatTransaction
+    resource = JSON.parse(Aes.AesGcm.decrypt(r.ciphertext, opts.apiV3Key, r.nonce, r.associated_data ?? ''))
   }
   catch {
     return { ok: false, status: 400, reason: 'resource does not decrypt with the APIv3 key' }
   }
-  return { ok: true, notification, transaction, nonce }
+  if (typeof resource !== 'object' || resource === null)
+    return { ok: false, status: 400, reason: 'resource is not a JSON object' }
+  // A payment notification's resource is a transaction; a refund notification's (REFUND.*) is a refund.
+  return { ok: true, notification, transaction: resource as WechatTransaction, resource, nonce }
 }

@@ -18,6 +18,30 @@ export interface WechatTransaction {
   payer?: { openid?: string }
 }
 
+/** A refund as WeChat Pay v3 answers a refund request, a refund query and (decrypted) a refund notification. */
+export interface WechatRefund {
+  out_refund_no: string
+  out_trade_no: string
+  refund_id?: string
+  transaction_id?: string
+  /** `status` in the API answers, `refund_status` in notifications. */
+  status?: 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL'
+  refund_status?: 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL'
+  success_time?: string
+  amount?: { total: number, refund: number, payer_total?: number, payer_refund?: number, currency?: string }
+  /** Notifications only. */
+  mchid?: string
+}
+
+export interface RefundInput {
+  outTradeNo: string
+  outRefundNo: string
+  refundFen: number
+  totalFen: number
+  reason: string
+  notifyUrl: string
+}
+
 export interface CreateOrderInput {
   appId: string
   description: string
@@ -34,6 +58,10 @@ export interface WechatPayClient {
   /** null when WeChat has no such order. */
   query: (outTradeNo: string) => Promise<WechatTransaction | null>
   close: (outTradeNo: string) => Promise<void>
+  /** POST /v3/refund/domestic/refunds; the same out_refund_no asked twice refunds once. */
+  refund: (input: RefundInput) => Promise<WechatRefund>
+  /** GET /v3/refund/domestic/refunds/{out_refund_no}; null when WeChat has no such refund. */
+  queryRefund: (outRefundNo: string) => Promise<WechatRefund | null>
   /** The `getBrandWCPayRequest` / `uni.requestPayment` parameters, signed with the merchant key. */
   jsapiParams: (appId: string, prepayId: string) => JsapiParams
 }
@@ -129,6 +157,28 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
     },
     async close(outTradeNo) {
       await post(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, { mchid: creds.mchId })
+    },
+    async refund(input) {
+      return post<WechatRefund>('v3/refund/domestic/refunds', {
+        out_trade_no: input.outTradeNo,
+        out_refund_no: input.outRefundNo,
+        // WeChat shows the reason to the payer; 80 characters at most.
+        reason: [...input.reason].slice(0, 80).join(''),
+        notify_url: input.notifyUrl,
+        amount: { refund: input.refundFen, total: input.totalFen, currency: 'CNY' },
+      })
+    },
+    async queryRefund(outRefundNo) {
+      try {
+        const res = await wxpay.chain(`v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`).get()
+        return res.data as WechatRefund
+      }
+      catch (e) {
+        const pe = toProviderError(e)
+        if (pe.kind === 'not_found')
+          return null
+        throw pe
+      }
     },
     jsapiParams(appId, prepayId) {
       const timeStamp = String(Formatter.timestamp())
