@@ -26,9 +26,9 @@
 import type { Context } from 'hono'
 import type { AlipayNotifier } from './alipay/notifier'
 import type { SandboxContext } from './context'
-import type { WxOrder } from './store'
 import type { WxSelector } from './wechat/customer'
 import type { WechatNotifier } from './wechat/notifier'
+import type { WxOrder } from './wechat/types'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { ALIPAY_STATUS_FILTER, alipayControlApi, alipayPaymentSummary } from './alipay/control'
@@ -91,10 +91,10 @@ export function controlApi(ctx: SandboxContext, notifier: WechatNotifier, alipay
     if (!states)
       return c.json({ error: `status must be one of ${Object.keys(STATUS_FILTER).join(', ')}` }, 400)
     const alipayStates = ALIPAY_STATUS_FILTER[status]
-    const wechat = ctx.store.listOrders()
+    const wechat = ctx.store.wxOrders.list()
       .filter(o => states.includes(refreshState(o)))
       .map(o => ({ at: o.createdAt, summary: paymentSummary(o) }))
-    const alipay = ctx.store.alipay.listTrades()
+    const alipay = ctx.store.alipay.trades.list()
       .filter(t => alipayStates.includes(refreshAlipayStatus(t)))
       .map(t => ({ at: t.createdAt, summary: alipayPaymentSummary(t) }))
     const payments = [...wechat, ...alipay].sort((a, b) => b.at - a.at).map(p => p.summary)
@@ -138,7 +138,7 @@ export function controlApi(ctx: SandboxContext, notifier: WechatNotifier, alipay
     const outTradeNo = body?.out_trade_no
     if (typeof outTradeNo !== 'string')
       return c.json({ error: 'body must be {out_trade_no}' }, 400)
-    const order = ctx.store.getOrder(outTradeNo)
+    const order = ctx.store.wxOrders.get(outTradeNo)
     if (!order)
       return c.json({ error: `no order ${outTradeNo}` }, 404)
     refreshState(order)
@@ -149,13 +149,13 @@ export function controlApi(ctx: SandboxContext, notifier: WechatNotifier, alipay
   app.get('/api/wechat/notifications', (c) => {
     const outTradeNo = c.req.query('out_trade_no')
     if (outTradeNo === undefined)
-      return c.json({ notifications: ctx.store.allNotifications() })
-    return c.json({ out_trade_no: outTradeNo, notifications: ctx.store.notificationsFor(outTradeNo) })
+      return c.json({ notifications: ctx.store.wxOrders.allNotifications() })
+    return c.json({ out_trade_no: outTradeNo, notifications: ctx.store.wxOrders.notificationsFor(outTradeNo) })
   })
 
   app.route('/', alipayControlApi(ctx, alipayNotifier, jsonBody))
 
-  app.get('/api/stats', c => c.json({ wechat: ctx.store.statsSnapshot(), alipay: ctx.store.alipay.statsSnapshot() }))
+  app.get('/api/stats', c => c.json({ wechat: ctx.store.wxOrders.statsSnapshot(), alipay: ctx.store.alipay.trades.statsSnapshot() }))
 
   app.get('/api/faults', c => c.json(ctx.faults))
   app.put('/api/faults', async (c) => {

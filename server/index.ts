@@ -1,12 +1,11 @@
 import type { ServerType } from '@hono/node-server'
 import type { Sandbox } from '../sandbox/types'
 import type { ServerConfig } from './config'
+import type { SandboxMode } from './sandbox-mode'
 import type { Services } from './services'
 import { appendFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
-import { createSandbox } from '../sandbox/index'
-import { ensureSandboxKeys } from '../sandbox/keys'
 import { createApp } from './app'
 import { openDatabase } from './db'
 import { createLogger } from './logger'
@@ -39,9 +38,12 @@ async function freePort(host: string): Promise<number> {
   })
 }
 
-/** Builds every service from the configuration and starts listening. */
-export async function startServer(input: ServerConfig): Promise<RunningServer> {
-  const config = { ...input }
+/**
+ * Builds every service from the configuration and starts listening. In sandbox mode `opts.sandboxMode` (see
+ * ./sandbox-mode.ts) supplies the simulator's credentials and, embedded, the simulator itself.
+ */
+export async function startServer(input: ServerConfig, opts: { sandboxMode?: SandboxMode } = {}): Promise<RunningServer> {
+  let config = { ...input }
   if (config.port === 0) {
     config.port = await freePort(config.host)
     const publicUrl = `http://${config.host}:${config.port}`
@@ -60,34 +62,11 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
 
   let sandbox: Sandbox | undefined
   if (config.mode === 'sandbox') {
-    const keys = ensureSandboxKeys(config.dataDir)
-    config.wechat = {
-      appId: keys.wechat.appId,
-      appSecret: keys.wechat.appSecret,
-      miniProgramAppId: keys.wechat.miniProgramAppId,
-      miniProgramSecret: keys.wechat.miniProgramSecret,
-      mchId: keys.wechat.mchId,
-      serial: keys.wechat.merchantSerial,
-      privateKeyPem: keys.wechat.merchantPrivateKeyPem,
-      platformPublicKeyPem: keys.wechat.platformPublicKeyPem,
-      platformPublicKeyId: keys.wechat.platformPublicKeyId,
-      apiV3Key: keys.wechat.apiV3Key,
-    }
-    config.alipay = {
-      appId: keys.alipay.appId,
-      privateKeyPem: keys.alipay.appPrivateKeyPem,
-      alipayPublicKeyPem: keys.alipay.alipayPublicKeyPem,
-      sellerId: keys.alipay.sellerId,
-    }
-    if (config.sandboxEmbedded) {
-      sandbox = createSandbox({
-        keys,
-        publicUrl: config.publicUrl,
-        timeScale: config.sandboxTimeScale,
-        h5Domain: new URL(config.publicUrl).host,
-        log: (obj, msg) => log.debug({ sandbox: true, ...obj }, msg),
-      })
-    }
+    if (!opts.sandboxMode)
+      throw new Error('sandbox mode needs the simulator wired in: start the server with server/main.ts')
+    const wired = opts.sandboxMode(config, log)
+    config = wired.config
+    sandbox = wired.sandbox
   }
 
   const services: Services = { config, db, log, bus, sessions, transitions, providers: createProviders(config) }

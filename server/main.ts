@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, loadConfig } from './config'
 import { startServer } from './index'
+import { sandboxMode } from './sandbox-mode'
 
 async function main(): Promise<void> {
   if (existsSync('.env'))
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   }
   if (!existsSync(path.join(config.staticDir, 'index.html')))
     console.warn(`No built cashier in ${config.staticDir}: run "npm run build:h5" (npm start does it for you).`)
-  const running = await startServer(config)
+  const running = await startServer(config, { sandboxMode })
   console.log(`\n  uni-cashier (${config.mode} mode) is ready: ${running.url}\n  API reference: ${running.url}/api/docs\n`)
   let stopping = false
   const stop = (signal: string) => {

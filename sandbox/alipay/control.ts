@@ -83,8 +83,8 @@ export function alipayControlApi(ctx: SandboxContext, notifier: AlipayNotifier, 
   app.get('/api/alipay/notifications', (c) => {
     const outTradeNo = c.req.query('out_trade_no')
     if (outTradeNo === undefined)
-      return c.json({ notifications: ctx.store.alipay.allNotifications() })
-    return c.json({ out_trade_no: outTradeNo, notifications: ctx.store.alipay.notificationsFor(outTradeNo) })
+      return c.json({ notifications: ctx.store.alipay.trades.allNotifications() })
+    return c.json({ out_trade_no: outTradeNo, notifications: ctx.store.alipay.trades.notificationsFor(outTradeNo) })
   })
 
   return app

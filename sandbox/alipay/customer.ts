@@ -24,7 +24,7 @@ export function resolveTrade(ctx: SandboxContext, sel: AliSelector): Resolved {
   const key = given[0]
   const handle = sel[key] as string
   const store = ctx.store.alipay
-  const trade = key === 'out_trade_no' ? store.getTrade(handle) : key === 'qr_code' ? store.tradeByQrCode(handle) : store.tradeByTradeNo(handle)
+  const trade = key === 'out_trade_no' ? store.trades.get(handle) : key === 'qr_code' ? store.trades.by('qrCode', handle) : store.trades.by('tradeNo', handle)
   if (!trade)
     return { ok: false, status: 404, error: `no trade for ${key} ${handle}` }
   return { ok: true, trade }
@@ -93,7 +93,7 @@ export function bridgeTradePay(ctx: SandboxContext, notifier: AlipayNotifier, re
   if (typeof requested !== 'string' || !(TRADE_PAY_CODES as readonly string[]).includes(requested))
     return answer('4000', `unknown resultCode ${String(requested)} (one of ${TRADE_PAY_CODES.join(', ')})`)
   const code = requested as typeof TRADE_PAY_CODES[number]
-  const trade = typeof req.tradeNO === 'string' ? ctx.store.alipay.tradeByTradeNo(req.tradeNO) : undefined
+  const trade = typeof req.tradeNO === 'string' ? ctx.store.alipay.trades.by('tradeNo', req.tradeNO) : undefined
   if (!trade || trade.kind !== 'create')
     return answer('4000', '订单不存在 (tradeNO is not a trade_no from alipay.trade.create)')
   const status = refreshStatus(trade)

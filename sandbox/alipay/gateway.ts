@@ -44,7 +44,7 @@ export function alipayGateway(ctx: SandboxContext): Hono {
     const urlError = checkCallbackUrls(params)
     if (urlError)
       return urlError
-    store.count(valid.outTradeNo, 'create')
+    store.trades.count(valid.outTradeNo, 'create')
     let buyerId: string | undefined
     if (kind === 'create') {
       buyerId = valid.buyerId ?? store.userIdOfOpenId(valid.buyerOpenId!, ctx.keys.alipay.appId)
@@ -65,8 +65,8 @@ export function alipayGateway(ctx: SandboxContext): Hono {
     const tradeNo = typeof biz.trade_no === 'string' && biz.trade_no !== '' ? biz.trade_no : undefined
     if (!outTradeNo && !tradeNo)
       return aliError('40004', 'ACQ.INVALID_PARAMETER', '参数无效: out_trade_no 和 trade_no 不能同时为空')
-    const trade = tradeNo ? store.tradeByTradeNo(tradeNo) : store.getTrade(outTradeNo!)
-    store.count(trade?.outTradeNo ?? outTradeNo ?? tradeNo!, op)
+    const trade = tradeNo ? store.trades.by('tradeNo', tradeNo) : store.trades.get(outTradeNo!)
+    store.trades.count(trade?.outTradeNo ?? outTradeNo ?? tradeNo!, op)
     if (!trade || (outTradeNo && trade.outTradeNo !== outTradeNo))
       return NOT_EXIST
     refreshStatus(trade)

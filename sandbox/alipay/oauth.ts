@@ -36,7 +36,7 @@ export function alipayOauth(ctx: SandboxContext): Hono {
       return c.html(alipayMessagePage('参数错误：redirect_uri 无效', 'redirect_uri must be an absolute http(s) URL'), 400)
     const { userId, openId } = ctx.store.alipay.userFor(browserUser(c, ctx), appId)
     const code = newAuthCode()
-    ctx.store.alipay.putAuthCode(code, { appId, userId, openId, scope, expiresAt: Date.now() + AUTH_CODE_TTL_MS, used: false })
+    ctx.store.alipay.authCodes.put(code, { appId, userId, openId, scope, expiresAt: Date.now() + AUTH_CODE_TTL_MS, used: false })
     ctx.log({ app_id: appId, user_id: userId, scope }, 'alipay oauth: auth_code issued')
     return c.redirect(withQuery(redirectUri, { app_id: appId, source: 'alipay_wallet', scope, auth_code: code, state }), 302)
   })
@@ -55,7 +55,7 @@ export function oauthToken(ctx: SandboxContext, params: Record<string, string>):
   if (grantType !== 'authorization_code')
     return aliError('40002', 'isv.grant-type-invalid', `不支持的 grant_type ${grantType} (the sandbox only supports authorization_code)`)
   const code = params.code ?? ''
-  const entry = ctx.store.alipay.getAuthCode(code)
+  const entry = ctx.store.alipay.authCodes.get(code)
   if (!entry || entry.appId !== params.app_id || entry.used || Date.now() > entry.expiresAt)
     return aliError('40002', 'isv.code-invalid', '授权码code无效')
   entry.used = true

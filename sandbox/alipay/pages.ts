@@ -69,7 +69,7 @@ export function alipayPages(ctx: SandboxContext): Hono {
 
   app.get('/alipay/scan', (c) => {
     const qrCode = c.req.query('qr_code') ?? ''
-    const trade = ctx.store.alipay.tradeByQrCode(qrCode)
+    const trade = ctx.store.alipay.trades.by('qrCode', qrCode)
     if (!trade)
       return c.html(alipayMessagePage('二维码无效', 'Unknown or invalid QR code'), 404)
     const blocked = unpayable(trade)

@@ -2,7 +2,8 @@
  * The Alipay half of the sandbox's in-memory state: per-browser Alipay users (user_id and per-app open_id),
  * single-use auth codes, trades with their lookup indexes, notification delivery logs and call counters.
  */
-import type { CallStats, DeliveryAttempt, NotificationRecord } from '../store'
+import type { NotificationBase } from '../core/notifier'
+import { OneTimeCodes, ProviderLedger } from '../core/ledger'
 import { newAlipayOpenId, newAlipayUserId } from './ids'
 
 /** How the trade was started: wap.pay cashier, precreate QR, or create + tradePay. */
@@ -47,22 +48,12 @@ export interface AlipayAuthCode {
   used: boolean
 }
 
-/** One notification attempt plus the merchant's reply text (first 64 characters). */
-export interface AlipayDeliveryAttempt extends DeliveryAttempt {
-  reply?: string
-}
-
 /** One trade_status_sync notification (copy) and its attempts. */
-export interface AlipayNotificationRecord {
+export interface AlipayNotificationRecord extends NotificationBase {
   notify_id: string
-  out_trade_no: string
   trade_status: AliTradeStatus
-  faults: NotificationRecord['faults']
-  status: NotificationRecord['status']
-  notify_url: string
-  created_at: string
-  next_attempt_at?: string
-  attempts: AlipayDeliveryAttempt[]
+  /** Refund notifications: the out_request_no they are about. */
+  out_biz_no?: string
 }
 
 interface AlipayUser {
@@ -76,12 +67,9 @@ export class AlipayStore {
   private readonly users = new Map<string, AlipayUser>()
   private readonly userIds = new Map<string, AlipayUser>()
   private readonly openIds = new Map<string, { appId: string, user: AlipayUser }>()
-  private readonly authCodes = new Map<string, AlipayAuthCode>()
-  private readonly trades = new Map<string, AliTrade>()
-  private readonly byTradeNo = new Map<string, AliTrade>()
-  private readonly byQrCode = new Map<string, AliTrade>()
-  private readonly notifications = new Map<string, AlipayNotificationRecord[]>()
-  private readonly stats = new Map<string, CallStats>()
+  readonly authCodes = new OneTimeCodes<AlipayAuthCode>()
+  /** Trades (by out_trade_no, tradeNo, qrCode), their notifications and call counters. */
+  readonly trades = new ProviderLedger<AliTrade, AlipayNotificationRecord>(t => ({ tradeNo: t.tradeNo, qrCode: t.qrCode }))
 
   /** The Alipay user of a sandbox browser user (created on first use) and its open_id under `appId`. */
   userFor(browserUserId: string, appId: string): { userId: string, openId: string } {
@@ -119,69 +107,5 @@ export class AlipayStore {
       this.openIds.set(openId, { appId, user })
     }
     return openId
-  }
-
-  putAuthCode(code: string, entry: AlipayAuthCode): void {
-    if (this.authCodes.size >= 1000) {
-      const horizon = Date.now() - 600_000
-      for (const [k, v] of this.authCodes) {
-        if (v.expiresAt < horizon)
-          this.authCodes.delete(k)
-      }
-    }
-    this.authCodes.set(code, entry)
-  }
-
-  getAuthCode(code: string): AlipayAuthCode | undefined {
-    return this.authCodes.get(code)
-  }
-
-  getTrade(outTradeNo: string): AliTrade | undefined {
-    return this.trades.get(outTradeNo)
-  }
-
-  /** Inserts a trade or re-indexes a changed one (trade_no, qr_code). */
-  putTrade(trade: AliTrade): void {
-    this.trades.set(trade.outTradeNo, trade)
-    this.byTradeNo.set(trade.tradeNo, trade)
-    if (trade.qrCode)
-      this.byQrCode.set(trade.qrCode, trade)
-  }
-
-  tradeByTradeNo(tradeNo: string): AliTrade | undefined {
-    return this.byTradeNo.get(tradeNo)
-  }
-
-  tradeByQrCode(qrCode: string): AliTrade | undefined {
-    return this.byQrCode.get(qrCode)
-  }
-
-  listTrades(): AliTrade[] {
-    return [...this.trades.values()]
-  }
-
-  addNotification(record: AlipayNotificationRecord): void {
-    const list = this.notifications.get(record.out_trade_no) ?? []
-    list.push(record)
-    this.notifications.set(record.out_trade_no, list)
-  }
-
-  notificationsFor(outTradeNo: string): AlipayNotificationRecord[] {
-    return this.notifications.get(outTradeNo) ?? []
-  }
-
-  allNotifications(): AlipayNotificationRecord[] {
-    return [...this.notifications.values()].flat()
-  }
-
-  /** Increments a per-out_trade_no call counter. */
-  count(outTradeNo: string, what: keyof CallStats): void {
-    const s = this.stats.get(outTradeNo) ?? { create: 0, query: 0, close: 0, notify_attempts: 0 }
-    s[what]++
-    this.stats.set(outTradeNo, s)
-  }
-
-  statsSnapshot(): Record<string, CallStats> {
-    return Object.fromEntries(Array.from(this.stats.entries(), ([k, v]) => [k, { ...v }]))
   }
 }

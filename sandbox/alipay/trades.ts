@@ -41,7 +41,7 @@ export interface TradeUrls {
 export function openTrade(ctx: SandboxContext, kind: AliTradeKind, valid: ValidTradeBiz, urls: TradeUrls, buyerId?: string): AliTrade | AliError {
   const now = Date.now()
   const store = ctx.store.alipay
-  const existing = store.getTrade(valid.outTradeNo)
+  const existing = store.trades.get(valid.outTradeNo)
   if (existing) {
     const otherBuyer = buyerId !== undefined && existing.buyerId !== undefined && existing.buyerId !== buyerId
     if (existing.amountFen !== valid.amountFen || otherBuyer)
@@ -64,7 +64,7 @@ export function openTrade(ctx: SandboxContext, kind: AliTradeKind, valid: ValidT
     }
     if (kind === 'precreate' && !existing.qrCode)
       existing.qrCode = newQrCode()
-    store.putTrade(existing)
+    store.trades.put(existing)
     return existing
   }
   const trade: AliTrade = {
@@ -89,7 +89,7 @@ export function openTrade(ctx: SandboxContext, kind: AliTradeKind, valid: ValidT
     status: 'WAIT_BUYER_PAY',
     events: [],
   }
-  store.putTrade(trade)
+  store.trades.put(trade)
   ctx.log({ out_trade_no: trade.outTradeNo, trade_no: trade.tradeNo, kind, total_amount: trade.totalAmount }, 'alipay: trade created')
   return trade
 }

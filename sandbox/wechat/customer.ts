@@ -3,8 +3,8 @@
  * WeixinJSBridge `getBrandWCPayRequest` (paySign and prepay_id checked like the WeChat client does).
  */
 import type { SandboxContext } from '../context'
-import type { WxOrder } from '../store'
 import type { WechatNotifier } from './notifier'
+import type { WxOrder } from './types'
 import { verifyJsapiPaySign } from './crypto'
 import { handleExpired, payOrder, refreshState, transactionView } from './orders'
 
@@ -29,10 +29,10 @@ export function resolveOrder(ctx: SandboxContext, sel: WxSelector): Resolved {
   const handle = sel[key] as string
   const { store } = ctx
   const order = key === 'out_trade_no'
-    ? store.getOrder(handle)
+    ? store.wxOrders.get(handle)
     : key === 'code_url'
-      ? store.orderByCodeUrl(handle)
-      : store.orderByPrepayId(handle)
+      ? store.wxOrders.by('codeUrl', handle)
+      : store.wxOrders.by('prepayId', handle)
   if (!order || (key === 'h5_prepay_id' && order.kind !== 'h5') || (key === 'code_url' && order.kind !== 'native'))
     return { ok: false, status: 404, error: `no order for ${key} ${handle}` }
   let expired: string | null
@@ -112,7 +112,7 @@ export function bridgePay(ctx: SandboxContext, notifier: WechatNotifier, req: Br
   if (!verifyJsapiPaySign(appId, timeStamp, nonceStr, pkg, paySign, wx.merchantPublicKeyPem))
     return fail('支付验证签名失败 (paySign does not verify with the merchant public key)')
   const m = /^prepay_id=(\S+)$/.exec(pkg)
-  const order = m ? ctx.store.orderByPrepayId(m[1]) : undefined
+  const order = m ? ctx.store.wxOrders.by('prepayId', m[1]) : undefined
   if (!m || !order || order.kind !== 'jsapi' || order.appid !== appId)
     return fail('调用支付JSAPI缺少参数: total_fee (package is not prepay_id=<a prepay_id of this appId>)')
   const expired = handleExpired(order, 'prepay_id', m[1])

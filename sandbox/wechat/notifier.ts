@@ -1,26 +1,36 @@
 /**
- * Delivers WeChat Pay v3 payment notifications: encrypts the transaction (AEAD_AES_256_GCM, APIv3 key), signs each
- * attempt with the platform key (fresh timestamp and nonce), POSTs it to notify_url, and retries on the official
- * schedule (multiplied by timeScale) until a 200/204 reply. Applies the notification faults and keeps a log.
+ * WeChat Pay v3 notifications over the shared delivery (../core/notifier.ts): the resource (a transaction, or a
+ * refund) encrypted with AEAD_AES_256_GCM under the APIv3 key, every attempt signed with the platform key (fresh
+ * timestamp and nonce), acknowledged by 200/204, retried on WeChat's schedule. Also the `WECHATPAY/SIGNTEST/`
+ * probe that a merchant must refuse.
  */
 import type { SandboxContext } from '../context'
-import type { DeliveryAttempt, NotificationRecord } from '../store'
+import type { NotificationBase } from '../core/notifier'
+import type { NotificationRecord } from './types'
 import { randomBytes } from 'node:crypto'
-import { chance } from '../core/faults'
 import { newEventId, randomString, rfc3339Beijing } from '../core/ids'
+import { Notifier } from '../core/notifier'
 import { aes256GcmEncrypt, signResponse, SIGNTEST_PREFIX } from './crypto'
 
 /** Seconds between attempts after a failed one: 15 retries, about 24 h 4 min in total. */
 export const NOTIFY_RETRY_SCHEDULE_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]
-/** The merchant must reply within 5 s. */
-export const NOTIFY_REPLY_TIMEOUT_MS = 5000
-const NOTIFY_USER_AGENT = 'Mozilla/4.0'
 
-/** What to deliver: the decrypted resource is the transaction JSON text. */
+export type WechatEventType = 'TRANSACTION.SUCCESS' | 'REFUND.SUCCESS' | 'REFUND.ABNORMAL' | 'REFUND.CLOSED'
+
+/** What to deliver: the decrypted resource is `resourceJson` (a transaction or a refund object). */
 export interface NotificationInput {
   outTradeNo: string
   notifyUrl: string
+  /** The transaction JSON text of a payment notification. */
   transactionJson: string
+}
+
+export interface RefundNotificationInput {
+  outTradeNo: string
+  outRefundNo: string
+  notifyUrl: string
+  eventType: Exclude<WechatEventType, 'TRANSACTION.SUCCESS'>
+  refundJson: string
 }
 
 /** Result of a single SIGNTEST probe. */
@@ -32,28 +42,45 @@ export interface ProbeResult {
   rejected: boolean
 }
 
+const SUMMARIES: Record<WechatEventType, string> = {
+  'TRANSACTION.SUCCESS': '支付成功',
+  'REFUND.SUCCESS': '退款成功',
+  'REFUND.ABNORMAL': '退款异常',
+  'REFUND.CLOSED': '退款关闭',
+}
+
 export class WechatNotifier {
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
-  private readonly inflight = new Set<AbortController>()
-  private closed = false
+  private readonly notifier: Notifier<NotificationRecord, string>
 
-  constructor(private readonly ctx: SandboxContext) {}
+  constructor(private readonly ctx: SandboxContext) {
+    const wx = ctx.keys.wechat
+    this.notifier = new Notifier(ctx, {
+      label: 'wechatpay notify',
+      retrySchedule: NOTIFY_RETRY_SCHEDULE_S,
+      ledger: ctx.store.wxOrders,
+      request: (_record, body, _n, corrupt) => ({
+        headers: { ...signResponse(body, wx.platformPrivateKeyPem, wx.platformPublicKeyId), 'Content-Type': 'application/json' },
+        body: corrupt ? corruptCiphertext(body) : body,
+      }),
+      acknowledged: status => status === 200 || status === 204,
+    })
+  }
 
-  /** The encrypted TRANSACTION.SUCCESS event body, as text. */
-  buildBody(eventId: string, transactionJson: string): string {
+  /** The encrypted event body, as text. */
+  buildBody(eventId: string, eventType: WechatEventType, resourceJson: string): string {
     const nonce = randomString(12)
-    const apiV3Key = this.ctx.keys.wechat.apiV3Key
+    const originalType = eventType === 'TRANSACTION.SUCCESS' ? 'transaction' : 'refund'
     return JSON.stringify({
       id: eventId,
       create_time: rfc3339Beijing(),
       resource_type: 'encrypt-resource',
-      event_type: 'TRANSACTION.SUCCESS',
-      summary: '支付成功',
+      event_type: eventType,
+      summary: SUMMARIES[eventType],
       resource: {
-        original_type: 'transaction',
+        original_type: originalType,
         algorithm: 'AEAD_AES_256_GCM',
-        ciphertext: aes256GcmEncrypt(transactionJson, apiV3Key, nonce, 'transaction'),
-        associated_data: 'transaction',
+        ciphertext: aes256GcmEncrypt(resourceJson, this.ctx.keys.wechat.apiV3Key, nonce, originalType),
+        associated_data: originalType,
         nonce,
       },
     })
@@ -61,32 +88,14 @@ export class WechatNotifier {
 
   /** Starts delivering the payment notification of a just-paid order, applying the faults. */
   notifyPaid(input: NotificationInput): void {
-    if (this.closed)
-      return
-    const { faults, random } = this.ctx
     const eventId = newEventId()
-    const body = this.buildBody(eventId, input.transactionJson)
-    if (chance(faults.dropNotifyRate, random)) {
-      this.ctx.store.addNotification(this.newRecord(eventId, input, ['drop'], 'dropped'))
-      this.ctx.log({ out_trade_no: input.outTradeNo, event_id: eventId }, 'wechatpay notify: dropped (fault)')
-      return
-    }
-    const duplicate = chance(faults.duplicateNotifyRate, random)
-    const delayMs = chance(faults.delayNotifyRate, random) ? faults.delayNotifyMs : 0
-    const corrupt = chance(faults.corruptNotifyRate, random)
-    const copies = duplicate ? 2 : 1
-    for (let copy = 0; copy < copies; copy++) {
-      const applied: NotificationRecord['faults'] = []
-      if (duplicate)
-        applied.push('duplicate')
-      if (delayMs > 0)
-        applied.push('delay')
-      if (corrupt && copy === 0)
-        applied.push('corrupt')
-      const record = this.newRecord(eventId, input, applied, 'pending')
-      this.ctx.store.addNotification(record)
-      this.schedule(record, body, 1, delayMs + copy * 20)
-    }
+    this.notifier.start(this.record(eventId, input, 'TRANSACTION.SUCCESS'), this.buildBody(eventId, 'TRANSACTION.SUCCESS', input.transactionJson))
+  }
+
+  /** Starts delivering a refund's notification (REFUND.SUCCESS / ABNORMAL / CLOSED), applying the faults. */
+  notifyRefund(input: RefundNotificationInput): void {
+    const eventId = newEventId()
+    this.notifier.start(this.record(eventId, input, input.eventType, input.outRefundNo), this.buildBody(eventId, input.eventType, input.refundJson))
   }
 
   /**
@@ -95,109 +104,29 @@ export class WechatNotifier {
    */
   async probe(input: NotificationInput): Promise<ProbeResult> {
     const eventId = newEventId()
-    const record = this.newRecord(eventId, input, [], 'pending', 'SIGNTEST')
-    this.ctx.store.addNotification(record)
-    const attempt = await this.send(record, this.buildBody(eventId, input.transactionJson), 1, { signtest: true })
-    record.status = attempt.acknowledged ? 'acknowledged' : 'failed'
+    const record = this.record(eventId, input, 'SIGNTEST')([], 'pending')
+    const attempt = await this.notifier.sendOnce(record, this.buildBody(eventId, 'TRANSACTION.SUCCESS', input.transactionJson), {
+      'Wechatpay-Signature': `${SIGNTEST_PREFIX}${randomBytes(256).toString('base64')}`,
+    })
     return { event_id: eventId, http_status: attempt.http_status, error: attempt.error, rejected: !attempt.acknowledged }
   }
 
-  /** Stops every pending retry and aborts requests in flight. */
-  async close(): Promise<void> {
-    this.closed = true
-    for (const t of this.timers)
-      clearTimeout(t)
-    this.timers.clear()
-    for (const ac of this.inflight)
-      ac.abort()
-    this.inflight.clear()
-    for (const r of this.ctx.store.allNotifications()) {
-      if (r.status === 'pending') {
-        r.status = 'stopped'
-        delete r.next_attempt_at
-      }
-    }
+  close(): Promise<void> {
+    return this.notifier.close()
   }
 
-  private newRecord(
-    eventId: string,
-    input: NotificationInput,
-    faults: NotificationRecord['faults'],
-    status: NotificationRecord['status'],
-    kind: NotificationRecord['kind'] = 'TRANSACTION.SUCCESS',
-  ): NotificationRecord {
-    return { event_id: eventId, out_trade_no: input.outTradeNo, kind, faults, status, notify_url: input.notifyUrl, created_at: new Date().toISOString(), attempts: [] }
-  }
-
-  private schedule(record: NotificationRecord, body: string, n: number, delayMs: number): void {
-    if (this.closed)
-      return
-    record.next_attempt_at = new Date(Date.now() + delayMs).toISOString()
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
-      void this.deliver(record, body, n)
-    }, delayMs)
-    timer.unref?.()
-    this.timers.add(timer)
-  }
-
-  private async deliver(record: NotificationRecord, body: string, n: number): Promise<void> {
-    if (this.closed)
-      return
-    const attempt = await this.send(record, body, n, { corrupt: n === 1 && record.faults.includes('corrupt') })
-    if (this.closed)
-      return
-    if (attempt.acknowledged) {
-      record.status = 'acknowledged'
-      delete record.next_attempt_at
-      return
-    }
-    const wait = NOTIFY_RETRY_SCHEDULE_S[n - 1]
-    if (wait === undefined) {
-      record.status = 'failed'
-      delete record.next_attempt_at
-      this.ctx.log({ out_trade_no: record.out_trade_no, event_id: record.event_id }, 'wechatpay notify: gave up after the last retry')
-      return
-    }
-    this.schedule(record, body, n + 1, Math.round(wait * 1000 * this.ctx.timeScale))
-  }
-
-  /** One signed POST; records the attempt. */
-  private async send(record: NotificationRecord, body: string, n: number, opts: { corrupt?: boolean, signtest?: boolean }): Promise<DeliveryAttempt> {
-    const wx = this.ctx.keys.wechat
-    const headers: Record<string, string> = {
-      ...signResponse(body, wx.platformPrivateKeyPem, wx.platformPublicKeyId),
-      'Content-Type': 'application/json',
-      'User-Agent': NOTIFY_USER_AGENT,
-    }
-    if (opts.signtest)
-      headers['Wechatpay-Signature'] = `${SIGNTEST_PREFIX}${randomBytes(256).toString('base64')}`
-    const sentBody = opts.corrupt ? corruptCiphertext(body) : body
-    const started = Date.now()
-    const ac = new AbortController()
-    this.inflight.add(ac)
-    const timeout = setTimeout(() => ac.abort(), NOTIFY_REPLY_TIMEOUT_MS)
-    const attempt: DeliveryAttempt = { n, at: new Date(started).toISOString(), acknowledged: false, duration_ms: 0 }
-    if (opts.corrupt)
-      attempt.corrupted = true
-    try {
-      const res = await fetch(record.notify_url, { method: 'POST', headers, body: sentBody, signal: ac.signal, redirect: 'manual' })
-      await res.arrayBuffer()
-      attempt.http_status = res.status
-      attempt.acknowledged = res.status === 200 || res.status === 204
-    }
-    catch (err) {
-      attempt.error = ac.signal.aborted && !this.closed ? `no reply within ${NOTIFY_REPLY_TIMEOUT_MS} ms` : String((err as Error).cause ?? (err as Error).message)
-    }
-    finally {
-      clearTimeout(timeout)
-      this.inflight.delete(ac)
-    }
-    attempt.duration_ms = Date.now() - started
-    record.attempts.push(attempt)
-    this.ctx.store.count(record.out_trade_no, 'notify_attempts')
-    this.ctx.log({ out_trade_no: record.out_trade_no, event_id: record.event_id, attempt: n, http_status: attempt.http_status, error: attempt.error, kind: record.kind }, 'wechatpay notify: attempt')
-    return attempt
+  private record(eventId: string, input: { outTradeNo: string, notifyUrl: string }, kind: NotificationRecord['kind'], outRefundNo?: string) {
+    return (faults: NotificationRecord['faults'], status: NotificationBase['status']): NotificationRecord => ({
+      event_id: eventId,
+      out_trade_no: input.outTradeNo,
+      ...(outRefundNo ? { out_refund_no: outRefundNo } : {}),
+      kind,
+      faults,
+      status,
+      notify_url: input.notifyUrl,
+      created_at: new Date().toISOString(),
+      attempts: [],
+    })
   }
 }
 

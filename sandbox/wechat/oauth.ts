@@ -7,7 +7,7 @@
  */
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
-import type { OneTimeCode } from '../store'
+import type { OneTimeCode } from './types'
 import { Buffer } from 'node:buffer'
 import { Hono } from 'hono'
 import { browserUser } from '../core/browser-user'
@@ -69,7 +69,7 @@ export function wechatOauth(ctx: SandboxContext): Hono {
       return c.html(messagePage('10003 redirect_uri 参数错误', 'redirect_uri must be an absolute http(s) URL'), 400)
     const openid = ctx.store.openidFor(browserUser(c, ctx), appid)
     const code = randomString(32)
-    ctx.store.putOauthCode(code, { appid, openid, scope, expiresAt: Date.now() + CODE_TTL_MS, used: false })
+    ctx.store.oauthCodes.put(code, { appid, openid, scope, expiresAt: Date.now() + CODE_TTL_MS, used: false })
     ctx.log({ appid, openid, scope }, 'wechat oauth: code issued')
     return c.redirect(addCodeToRedirect(redirectUri!, code, state), 302)
   })
@@ -84,7 +84,7 @@ export function wechatOauth(ctx: SandboxContext): Hono {
       return wxApiError(c, 40125, 'invalid appsecret')
     if (grantType !== 'authorization_code')
       return wxApiError(c, 40002, 'invalid grant_type')
-    const checked = consumeCode(ctx.store.getOauthCode(code), appid)
+    const checked = consumeCode(ctx.store.oauthCodes.get(code), appid)
     if (!checked.ok)
       return wxApiError(c, checked.errcode, checked.errmsg)
     return c.json({
@@ -106,7 +106,7 @@ export function wechatOauth(ctx: SandboxContext): Hono {
       return wxApiError(c, 40125, 'invalid appsecret')
     if (grantType !== 'authorization_code')
       return wxApiError(c, 40002, 'invalid grant_type')
-    const checked = consumeCode(ctx.store.getJsCode(jsCode), appid)
+    const checked = consumeCode(ctx.store.jsCodes.get(jsCode), appid)
     if (!checked.ok)
       return wxApiError(c, checked.errcode, checked.errmsg)
     return c.json({ openid: checked.entry.openid, session_key: Buffer.from(randomHex(16), 'hex').toString('base64') })
@@ -126,6 +126,6 @@ export function issueJsCode(ctx: SandboxContext, openid?: string): { js_code: st
     return { error: `openid ${id} is malformed or belongs to another appid` }
   }
   const jsCode = randomString(32)
-  ctx.store.putJsCode(jsCode, { appid, openid: id, expiresAt: Date.now() + CODE_TTL_MS, used: false })
+  ctx.store.jsCodes.put(jsCode, { appid, openid: id, expiresAt: Date.now() + CODE_TTL_MS, used: false })
   return { js_code: jsCode, openid: id, appid }
 }

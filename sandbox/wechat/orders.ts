@@ -4,10 +4,9 @@
  * transaction object returned by query and carried by notifications.
  */
 import type { SandboxContext } from '../context'
-import type { WxOrder, WxTradeKind, WxTradeState } from '../store'
 import type { WechatNotifier } from './notifier'
 import type { WxApiError } from './pay-http'
-import type { ValidOrderBody } from './pay-validate'
+import type { ValidOrderBody, WxOrder, WxTradeKind, WxTradeState } from './types'
 import { publicSandboxUrl } from '../context'
 import { newPrepayId, newTransactionId, randomDigits, randomString, rfc3339Beijing } from '../core/ids'
 
@@ -90,7 +89,7 @@ function renewHandles(ctx: SandboxContext, order: WxOrder, now: number): void {
     order.h5ExpiresAt = now + H5_URL_TTL_MS
     order.h5Url = h5Url(ctx, order)
   }
-  ctx.store.indexOrder(order)
+  ctx.store.wxOrders.put(order)
 }
 
 function createAnswer(order: WxOrder): Record<string, string> {
@@ -107,7 +106,7 @@ function createAnswer(order: WxOrder): Record<string, string> {
  */
 export function createOrder(ctx: SandboxContext, kind: WxTradeKind, valid: ValidOrderBody, canonicalBody: string): { status: 200, body: Record<string, string> } | WxApiError {
   const now = Date.now()
-  const existing = ctx.store.getOrder(valid.outTradeNo)
+  const existing = ctx.store.wxOrders.get(valid.outTradeNo)
   if (existing) {
     if (existing.kind !== kind || existing.canonicalBody !== canonicalBody)
       return { status: 403, code: 'OUT_TRADE_NO_USED', message: '商户订单号重复' }
@@ -149,7 +148,7 @@ export function createOrder(ctx: SandboxContext, kind: WxTradeKind, valid: Valid
     order.h5ExpiresAt = now + H5_URL_TTL_MS
     order.h5Url = h5Url(ctx, order)
   }
-  ctx.store.putOrder(order)
+  ctx.store.wxOrders.put(order)
   ctx.log({ out_trade_no: order.outTradeNo, kind, total: order.amountTotal }, 'wechatpay: order created')
   return { status: 200, body: createAnswer(order) }
 }
@@ -171,7 +170,7 @@ export function payOrder(ctx: SandboxContext, notifier: WechatNotifier, order: W
   order.transactionId = newTransactionId()
   order.payerOpenid = order.payerOpenid ?? openid ?? ctx.store.openidFor(ctx.store.newUser(), order.appid)
   order.events.push({ at: order.successAt, what: 'paid' })
-  ctx.store.indexOrder(order)
+  ctx.store.wxOrders.put(order)
   ctx.log({ out_trade_no: order.outTradeNo, transaction_id: order.transactionId }, 'wechatpay: order paid')
   notifier.notifyPaid({ outTradeNo: order.outTradeNo, notifyUrl: order.notifyUrl, transactionJson: JSON.stringify(transactionView(order)) })
   return { ok: true, alreadyPaid: false }

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
-import type { WxOrder } from '../store'
+import type { WxOrder } from './types'
 import { Hono } from 'hono'
 import { escapeHtml, messagePage, page, scriptJson, yuan } from '../core/html'
 import { refreshState } from './orders'
@@ -59,7 +59,7 @@ export function wechatPages(ctx: SandboxContext): Hono {
 
   app.get('/wechatpay/h5/checkmweb', (c) => {
     const { prepay_id: prepayId = '', package: pkg = '', redirect_url: redirectUrl } = c.req.query()
-    const order = ctx.store.orderByPrepayId(prepayId)
+    const order = ctx.store.wxOrders.by('prepayId', prepayId)
     if (!order || order.kind !== 'h5')
       return c.html(messagePage('订单不存在或链接无效', 'Unknown order or invalid link'))
     if (!onH5Domain(c.req.header('Referer'), ctx.h5Domain) || (redirectUrl !== undefined && !onH5Domain(redirectUrl, ctx.h5Domain)))
@@ -80,7 +80,7 @@ export function wechatPages(ctx: SandboxContext): Hono {
 
   app.get('/wechatpay/scan', (c) => {
     const codeUrl = c.req.query('code_url') ?? ''
-    const order = ctx.store.orderByCodeUrl(codeUrl)
+    const order = ctx.store.wxOrders.by('codeUrl', codeUrl)
     if (!order)
       return c.html(messagePage('二维码无效', 'Unknown or invalid QR code'), 404)
     const state = refreshState(order)

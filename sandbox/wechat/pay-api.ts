@@ -8,8 +8,8 @@
  */
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
-import type { WxOrder, WxTradeKind } from '../store'
 import type { MerchantCall } from './pay-http'
+import type { WxOrder, WxTradeKind } from './types'
 import { Hono } from 'hono'
 import { apiFault } from '../core/faults'
 import { canonicalJson, closeOrder, createOrder, refreshState, transactionView } from './orders'
@@ -47,7 +47,7 @@ export function wechatPayApi(ctx: SandboxContext): Hono {
       const valid = validateOrderBody(ctx, kind, body, call.mchid)
       if (isApiError(valid))
         return wxError(ctx, valid)
-      ctx.store.count(valid.outTradeNo, 'create')
+      ctx.store.wxOrders.count(valid.outTradeNo, 'create')
       const result = createOrder(ctx, kind, valid, canonicalJson(body))
       return 'code' in result ? wxError(ctx, result) : wxJson(ctx, 200, result.body)
     })
@@ -74,17 +74,17 @@ export function wechatPayApi(ctx: SandboxContext): Hono {
     if (call instanceof Response)
       return call
     const outTradeNo = c.req.param('out_trade_no')
-    ctx.store.count(outTradeNo, 'query')
-    return checkMchidParam(c, call) ?? queryAnswer(ctx.store.getOrder(outTradeNo))
+    ctx.store.wxOrders.count(outTradeNo, 'query')
+    return checkMchidParam(c, call) ?? queryAnswer(ctx.store.wxOrders.get(outTradeNo))
   })
 
   app.get('/wechatpay/v3/pay/transactions/id/:transaction_id', async (c) => {
     const call = await authenticated(c, 'query')
     if (call instanceof Response)
       return call
-    const order = ctx.store.orderByTransactionId(c.req.param('transaction_id'))
+    const order = ctx.store.wxOrders.by('transactionId', c.req.param('transaction_id'))
     if (order)
-      ctx.store.count(order.outTradeNo, 'query')
+      ctx.store.wxOrders.count(order.outTradeNo, 'query')
     return checkMchidParam(c, call) ?? queryAnswer(order)
   })
 
@@ -93,7 +93,7 @@ export function wechatPayApi(ctx: SandboxContext): Hono {
     if (call instanceof Response)
       return call
     const outTradeNo = c.req.param('out_trade_no')
-    ctx.store.count(outTradeNo, 'close')
+    ctx.store.wxOrders.count(outTradeNo, 'close')
     let body: unknown
     try {
       body = JSON.parse(call.rawBody)
@@ -106,7 +106,7 @@ export function wechatPayApi(ctx: SandboxContext): Hono {
       return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: '缺少参数 mchid', detail: { field: 'mchid', location: 'body' } })
     if (mchid !== call.mchid)
       return wxError(ctx, { status: 400, code: 'APPID_MCHID_NOT_MATCH', message: 'mchid 与请求签名中的商户号不一致' })
-    const order = ctx.store.getOrder(outTradeNo)
+    const order = ctx.store.wxOrders.get(outTradeNo)
     if (!order)
       return wxError(ctx, NOT_FOUND)
     const err = closeOrder(ctx, order)

@@ -3,24 +3,8 @@
  * 400 PARAM_ERROR naming the field, APPID_MCHID_NOT_MATCH, and the payer.openid ↔ appid binding.
  */
 import type { SandboxContext } from '../context'
-import type { WxTradeKind } from '../store'
 import type { WxApiError } from './pay-http'
-
-/** The order fields the sandbox keeps, taken from a valid body. */
-export interface ValidOrderBody {
-  appid: string
-  mchid: string
-  description: string
-  outTradeNo: string
-  notifyUrl: string
-  attach?: string
-  amountTotal: number
-  currency: string
-  payerOpenid?: string
-  deviceId?: string
-  payerClientIp?: string
-  timeExpireMs?: number
-}
+import type { ValidOrderBody, WxTradeKind } from './types'
 
 type Obj = Record<string, unknown>
 

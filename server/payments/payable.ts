@@ -1,14 +1,15 @@
 import type { PayMethod } from '../../contract/api'
+import type { Db } from '../db'
 import type { OrderRow } from '../orders/views'
+import type { Providers } from '../providers/registry'
 import type { ProviderAdapter } from '../providers/types'
-import type { PaymentDeps } from './create-payment'
 import { HttpError } from '../http/errors'
 
 /**
  * The order, if it can be paid now with `method`, and the provider that serves the method; otherwise the error the
  * cashier shows (404 unknown, 409 paid or not payable, 410 expired, 422 method not allowed here).
  */
-export async function loadPayable(deps: PaymentDeps, orderNo: string, method: PayMethod): Promise<{ order: OrderRow, adapter: ProviderAdapter }> {
+export async function loadPayable(deps: { db: Db, providers: Providers, expire: (orderNo: string) => Promise<void> }, orderNo: string, method: PayMethod): Promise<{ order: OrderRow, adapter: ProviderAdapter }> {
   const order = await deps.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
   if (!order)
     throw new HttpError(404, 'order_not_found', `order ${orderNo} does not exist`)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { SANDBOX_KEYS_FILE } from '../../sandbox/keys'
 import { loadConfig } from '../../server/config'
 import { startServer } from '../../server/index'
+import { sandboxMode } from '../../server/sandbox-mode'
 import { testDatabaseUrl } from '../scale/test-database'
 
 export interface TestServer extends RunningServer {
@@ -31,7 +32,7 @@ export async function startTestServer(opts: { dataDir?: string, env?: Record<str
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   })
-  const running = await startServer(config)
+  const running = await startServer(config, { sandboxMode })
   return {
     ...running,
     dataDir,
