@@ -96,6 +96,21 @@ export type ApiErrorCode
     | 'order_expired'
     | 'order_already_paid'
     | 'method_not_allowed'
+    | 'payment_in_progress'
+    | 'too_many_attempts'
+    | 'order_not_paid'
+    | 'order_fully_refunded'
+    | 'refund_exceeds_remaining'
+    | 'order_not_closable'
+    | 'merchant_order_conflict'
+    | 'idempotency_key_required'
+    | 'missing_api_key'
+    | 'invalid_api_key'
+    | 'forbidden'
+    | 'csrf_failed'
+    | 'webhook_endpoint_not_found'
+    | 'event_not_found'
+    | 'refund_not_found'
     | 'idempotency_conflict'
     | 'oauth_code_invalid'
     | 'oauth_state_mismatch'
@@ -115,6 +130,8 @@ export interface ApiErrorBody {
   retryable?: boolean
   /** With `oauth_code_invalid`: a fresh authorisation to try once. */
   authorizeUrl?: string
+  /** With `refund_exceeds_remaining`: what can still be refunded, fen. */
+  remainingFen?: number
 }
 
 /** The mini program trades its `uni.login` code for an opaque session token (never the openid). */

@@ -73,6 +73,27 @@ export interface ServerConfig {
    */
   sandboxEmbedded: boolean
   bases: ProviderBases
+  /** Webhooks: the default endpoint (WEBHOOK_URL + WEBHOOK_SECRET); endpoints can also be registered by API. */
+  webhookUrl?: string
+  webhookSecret?: string
+  /** Milliseconds a webhook endpoint has to answer. */
+  webhookTimeoutMs: number
+  /** Multiplies the webhook retry schedule (10 s, 30 s, 1 min … 12 h: about 28 h in all); 1 = real time. */
+  webhookTimeScale: number
+  /** Refund a second payment of one order (and one after close or expiry) automatically. */
+  autoRefundDuplicates: boolean
+  /** A payment after an order closed or expired: `refund` it (default) or `fulfil` (the order becomes paid). */
+  latePayments: 'refund' | 'fulfil'
+  /** Seconds between sweeps (expired orders closed at the provider, open attempts of finished orders closed). */
+  sweepIntervalSeconds: number
+  /** Seconds before a refund still processing at the provider is asked about (doubling, at most an hour). */
+  refundCheckSeconds: number
+  /** Lets the merchant console be opened with a password as well as with an API key. */
+  consolePassword?: string
+  /** Per-IP limits on the public status reads and event streams (per minute, and streams open at once). */
+  statusRateLimitPerIp: number
+  maxStreamsPerIp: number
+  maxStreamsPerOrder: number
   /** Undefined in sandbox mode until the sandbox keys are loaded. */
   wechat?: WechatCredentials
   alipay?: AlipayCredentials
@@ -117,6 +138,15 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['0', 'false', 'no', 'off'].includes(raw))
     return false
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`)
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '')
+    return fallback
+  if (!(values as readonly string[]).includes(raw))
+    throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`)
+  return raw as T
 }
 
 function url(env: Env, name: string, fallback: string): string {
@@ -205,8 +235,26 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
     sandboxEmbedded: bool(env, 'SANDBOX_EMBEDDED', true),
     bases,
+    webhookUrl: env.WEBHOOK_URL ? url(env, 'WEBHOOK_URL', env.WEBHOOK_URL) : undefined,
+    webhookSecret: env.WEBHOOK_SECRET || undefined,
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    webhookTimeScale: num(env, 'WEBHOOK_TIME_SCALE', 1),
+    autoRefundDuplicates: bool(env, 'AUTO_REFUND_DUPLICATES', true),
+    latePayments: oneOf(env, 'LATE_PAYMENTS', ['refund', 'fulfil'] as const, 'refund'),
+    sweepIntervalSeconds: num(env, 'SWEEP_INTERVAL_SECONDS', 5),
+    refundCheckSeconds: num(env, 'REFUND_CHECK_SECONDS', 10),
+    consolePassword: env.CONSOLE_PASSWORD || undefined,
+    statusRateLimitPerIp: int(env, 'STATUS_RATE_LIMIT_PER_IP', 600),
+    maxStreamsPerIp: int(env, 'MAX_STREAMS_PER_IP', 50),
+    maxStreamsPerOrder: int(env, 'MAX_STREAMS_PER_ORDER', 20),
     logLevel: env.LOG_LEVEL || 'info',
   }
+  if (config.webhookUrl && !config.webhookSecret)
+    throw new ConfigError('WEBHOOK_SECRET', 'is required with WEBHOOK_URL (at least 24 characters; the shop verifies webhooks with it)')
+  if (config.webhookSecret && config.webhookSecret.length < 24)
+    throw new ConfigError('WEBHOOK_SECRET', 'must be at least 24 characters')
+  if (config.consolePassword && config.consolePassword.length < 12)
+    throw new ConfigError('CONSOLE_PASSWORD', 'must be at least 12 characters')
 
   if (live) {
     if (!config.merchantName)

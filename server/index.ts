@@ -1,17 +1,21 @@
 import type { ServerType } from '@hono/node-server'
 import type { Sandbox } from '../sandbox/types'
 import type { ServerConfig } from './config'
+import type { OrderPaidEvent } from './orders/transitions'
 import type { SandboxMode } from './sandbox-mode'
 import type { Services } from './services'
-import { appendFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from './app'
 import { openDatabase } from './db'
+import { WebhookDispatcher } from './events/dispatcher'
+import { syncConfiguredEndpoints } from './events/endpoints'
+import { startBackground } from './jobs/background'
 import { createLogger } from './logger'
 import { createStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
 import { createProviders } from './providers/registry'
+import { RefundWorker } from './refunds/refunds'
 import { SessionStore } from './sessions/store'
 
 export const VERSION = '0.1.0'
@@ -57,7 +61,6 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
   const database = await openDatabase({ ...config, onListenError: e => log.warn({ err: e.message }, 'LISTEN connection lost; reconnecting') })
   const { db } = database
   const bus = await createStatusBus(db, database.listen, e => log.warn({ err: (e as Error).message }, 'status fan-out failed'))
-  const transitions = new OrderTransitions(db, log)
   const sessions = new SessionStore(db)
 
   let sandbox: Sandbox | undefined
@@ -69,18 +72,24 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
     sandbox = wired.sandbox
   }
 
-  const services: Services = { config, db, log, bus, sessions, transitions, providers: createProviders(config) }
-  transitions.events.on('order.paid', (e) => {
+  const providers = createProviders(config)
+  const transitions = new OrderTransitions(db, log, { publicUrl: config.publicUrl, autoRefundDuplicates: config.autoRefundDuplicates, latePayments: config.latePayments })
+  const services: Services = {
+    config,
+    db,
+    log,
+    bus,
+    sessions,
+    transitions,
+    providers,
+    refunds: new RefundWorker({ db, log, providers, transitions, publicUrl: config.publicUrl, checkSeconds: config.refundCheckSeconds }),
+    webhooks: new WebhookDispatcher({ db, log, timeoutMs: config.webhookTimeoutMs, timeScale: config.webhookTimeScale }),
+  }
+  transitions.events.on('order.paid', (e: OrderPaidEvent) => {
     log.info({ orderNo: e.orderNo, amountFen: e.amountFen }, 'fulfil order')
   })
-  if (config.fulfilmentLog) {
-    // A minimal, durable example hook: one JSON line per paid order, written synchronously.
-    const file = config.fulfilmentLog
-    transitions.events.on('order.paid', e => appendFileSync(file, `${JSON.stringify(e)}\n`))
-  }
-  const recovered = await transitions.deliverPending()
-  if (recovered > 0)
-    log.info({ recovered }, 'delivered fulfilments left undelivered by a previous run')
+  await syncConfiguredEndpoints(db, config)
+  const background = await startBackground(services, database.listen)
 
   const app = createApp(services, { sandbox, version: VERSION })
   const server: ServerType = await new Promise((resolve) => {
@@ -100,6 +109,7 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
         // SSE streams keep connections open; end them so close() does not wait for clients.
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
+      await background.stop()
       await sandbox?.close()
       await bus.close()
       await database.close()

@@ -1,9 +1,11 @@
 import type { ServerConfig } from './config'
 import type { Db } from './db'
+import type { WebhookDispatcher } from './events/dispatcher'
 import type { Logger } from './logger'
 import type { StatusBus } from './orders/status-bus'
 import type { OrderTransitions } from './orders/transitions'
 import type { Providers } from './providers/registry'
+import type { RefundWorker } from './refunds/refunds'
 import type { SessionStore } from './sessions/store'
 
 /** Everything a route needs, built once at start-up. */
@@ -15,4 +17,6 @@ export interface Services {
   sessions: SessionStore
   transitions: OrderTransitions
   providers: Providers
+  refunds: RefundWorker
+  webhooks: WebhookDispatcher
 }

@@ -1,3 +1,9 @@
+/**
+ * Keeping our orders true to what the providers say: queries that heal lost notifications (on read, bounded and
+ * claimed so that one process asks), and closing — which always asks first, closes only what the provider confirms
+ * closed, and turns a payment found on the way into a paid order (or, for an order no longer pending, a duplicate
+ * payment that is recorded, refunded and announced).
+ */
 import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
@@ -18,25 +24,94 @@ export interface ReconcileDeps {
 
 interface AttemptRef { out_trade_no: string, provider: string }
 
-/** Asks the provider about one attempt and applies the answer; true when it made the order paid. */
-async function queryAttempt(deps: ReconcileDeps, orderNo: string, attempt: AttemptRef): Promise<boolean> {
+/** At most this many provider queries per reconcile of one order, newest attempts first. */
+export const MAX_QUERIES_PER_RECONCILE = 3
+
+/** Asks the provider about one attempt and applies the answer; the provider's state, or null if it has no such order. */
+async function queryAttempt(deps: ReconcileDeps, attempt: AttemptRef): Promise<'paid' | 'pending' | 'closed' | null> {
   const adapter = deps.providers.byName(attempt.provider)
   if (!adapter)
-    return false
+    return null
   const facts = await adapter.query(attempt.out_trade_no)
   if (!facts)
-    return false
+    return null
   const verdict = await applyTradeFacts(deps, adapter.name, facts)
   if (!verdict.ok) {
-    deps.log.error({ orderNo, outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
-    return false
+    deps.log.error({ outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
+    return null
   }
-  return verdict.outcome === 'applied'
+  return facts.state === 'paid' || facts.state === 'paid_refunded' ? 'paid' : facts.state
 }
 
-/** Closes one attempt at its provider; `paid` when the provider refuses because it was paid. */
-async function closeAtProvider(deps: ReconcileDeps, attempt: AttemptRef): Promise<'closed' | 'paid'> {
-  return (await deps.providers.byName(attempt.provider)?.close(attempt.out_trade_no)) ?? 'closed'
+async function markAttemptClosed(db: Db, outTradeNo: string): Promise<void> {
+  await db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('out_trade_no', '=', outTradeNo).where('status', '=', 'open').execute()
+}
+
+/**
+ * Makes sure nobody can pay `attempt` any more: ask, close, ask again. `paid` when a payment was found (and applied:
+ * the order is paid, or the payment is a duplicate); `closed` when the provider confirms it cannot be paid;
+ * `unknown` when the provider could not be reached (the attempt stays open and is tried again later).
+ */
+export async function closeAttempt(deps: ReconcileDeps, attempt: AttemptRef): Promise<'paid' | 'closed' | 'unknown'> {
+  const adapter = deps.providers.byName(attempt.provider)
+  if (!adapter)
+    return 'unknown'
+  try {
+    const before = await queryAttempt(deps, attempt)
+    if (before === 'paid')
+      return 'paid'
+    if (before !== 'closed' && await adapter.close(attempt.out_trade_no) === 'paid')
+      return await queryAttempt(deps, attempt) === 'paid' ? 'paid' : 'unknown'
+    // The final query: a payment that raced the close wins.
+    const after = await queryAttempt(deps, attempt)
+    if (after === 'paid')
+      return 'paid'
+    if (after === 'pending')
+      return 'unknown'
+    await markAttemptClosed(deps.db, attempt.out_trade_no)
+    return 'closed'
+  }
+  catch (e) {
+    if (!(e instanceof ProviderError))
+      throw e
+    deps.log.warn({ outTradeNo: attempt.out_trade_no, kind: e.kind, code: e.providerCode }, 'closing an attempt failed; it stays open and is tried again later')
+    return 'unknown'
+  }
+}
+
+function openAttempts(db: Db, orderNo: string) {
+  return db.selectFrom('payment_attempts').select(['out_trade_no', 'provider', 'method', 'payer_id', 'expires_at', 'created_at', 'action', 'id']).where('order_no', '=', orderNo).where('status', '=', 'open').orderBy('created_at', 'desc').execute()
+}
+
+/**
+ * Closes an order (it expired, or the merchant asks) after closing every open attempt at its provider. `paid` when a
+ * payment was found on the way (the order is paid, not closed); `unconfirmed` when a provider could not confirm a
+ * close (the order stays pending and the sweeper tries again); `closed` otherwise, or when the order was not pending.
+ */
+export async function closeOrder(deps: ReconcileDeps, orderNo: string, reason: 'expired' | 'merchant'): Promise<'closed' | 'paid' | 'unconfirmed'> {
+  let unconfirmed = 0
+  for (const attempt of await openAttempts(deps.db, orderNo)) {
+    const outcome = await closeAttempt(deps, attempt)
+    const order = await deps.db.selectFrom('orders').select('status').where('order_no', '=', orderNo).executeTakeFirst()
+    if (outcome === 'paid' && order?.status !== 'pending')
+      return 'paid'
+    if (outcome === 'unknown')
+      unconfirmed++
+  }
+  if (unconfirmed > 0)
+    return 'unconfirmed'
+  await deps.transitions.close(orderNo, reason)
+  return 'closed'
+}
+
+export async function expireOrder(deps: ReconcileDeps, orderNo: string): Promise<void> {
+  await closeOrder(deps, orderNo, 'expired')
+}
+
+/** After an order is paid (or closed), close its other open attempts so none of them is paid too. */
+export async function closeAbandonedAttempts(deps: ReconcileDeps, orderNo: string): Promise<void> {
+  for (const attempt of await openAttempts(deps.db, orderNo))
+    await closeAttempt(deps, attempt)
 }
 
 /** True when a pending order is due for a provider query (or has expired): reads can skip the claim otherwise. */
@@ -49,9 +124,9 @@ export function isReconcileDue(row: OrderRow, reconcileAfterSeconds: number, now
 }
 
 /**
- * Heals lost notifications on read: when an order is pending and nobody asked the provider about it
- * for `reconcileAfterSeconds`, claim it (one process wins the claim) and query its open attempts.
- * Also closes an order whose time is up. Returns the order row as it is afterwards.
+ * Heals lost notifications on read: when an order is pending and nobody asked the provider about it for
+ * `reconcileAfterSeconds`, claim it (one process wins the claim) and query its newest open attempts (at most
+ * MAX_QUERIES_PER_RECONCILE). Also closes an order whose time is up. Returns the order row as it is afterwards.
  */
 export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Promise<OrderRow | undefined> {
   const claimed = await deps.db.updateTable('orders')
@@ -65,10 +140,10 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
     .returningAll()
     .executeTakeFirst()
   if (claimed) {
-    const attempts = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
+    const attempts = (await openAttempts(deps.db, orderNo)).slice(0, MAX_QUERIES_PER_RECONCILE)
     for (const attempt of attempts) {
       try {
-        if (await queryAttempt(deps, orderNo, attempt)) {
+        if (await queryAttempt(deps, attempt) === 'paid') {
           await closeAbandonedAttempts(deps, orderNo)
           break
         }
@@ -86,26 +161,37 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
   return deps.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
 }
 
-/** Closes an expired order and, best effort, its open attempts at the provider (so they cannot be paid late). */
-export async function expireOrder(deps: ReconcileDeps, orderNo: string): Promise<void> {
-  const open = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
-  for (const a of open)
-    await closeAtProvider(deps, a).catch((e: unknown) => deps.log.warn({ outTradeNo: a.out_trade_no, err: (e as Error).message }, 'closing an expired attempt failed'))
-  await deps.transitions.close(orderNo, 'closed')
-}
-
-/** After an order is paid, close its other open attempts at the provider so none of them is paid too. */
-export async function closeAbandonedAttempts(deps: ReconcileDeps, orderNo: string): Promise<void> {
-  const open = await deps.db.selectFrom('payment_attempts').select(['out_trade_no', 'provider']).where('order_no', '=', orderNo).where('status', '=', 'open').execute()
-  for (const a of open) {
+/**
+ * One pass of the sweeper (every process runs it; the claims on `reconciled_at` keep each order to one process):
+ * expired pending orders are closed at their providers and then here, and orders that are no longer pending but
+ * still have open attempts get those closed (a payment found there is a duplicate, refunded and announced).
+ * Returns how many orders it worked on.
+ */
+export async function sweep(deps: ReconcileDeps, limit = 20): Promise<number> {
+  const stale = sql<Date>`now() - make_interval(secs => ${Math.max(deps.config.reconcileAfterSeconds, 1)})`
+  const claimed = await deps.db.updateTable('orders')
+    .set({ reconciled_at: sql`now()` })
+    .where('order_no', 'in', eb => eb.selectFrom('orders as o')
+      .select('o.order_no')
+      .where(w => w.or([
+        w.and([w('o.status', '=', 'pending'), w('o.expires_at', '<=', sql<Date>`now()`)]),
+        w.and([w('o.status', '<>', 'pending'), w.exists(w.selectFrom('payment_attempts as p').select('p.id').whereRef('p.order_no', '=', 'o.order_no').where('p.status', '=', 'open'))]),
+      ]))
+      .where(w => w.or([w('o.reconciled_at', 'is', null), w('o.reconciled_at', '<', stale)]))
+      .orderBy('o.expires_at')
+      .limit(limit))
+    .returning(['order_no', 'status'])
+    .execute()
+  for (const order of claimed) {
     try {
-      if (await closeAtProvider(deps, a) === 'paid')
-        await queryAttempt(deps, orderNo, a)
+      if (order.status === 'pending')
+        await expireOrder(deps, order.order_no)
       else
-        await deps.db.updateTable('payment_attempts').set({ status: 'closed', updated_at: sql`now()` }).where('out_trade_no', '=', a.out_trade_no).where('status', '=', 'open').execute()
+        await closeAbandonedAttempts(deps, order.order_no)
     }
     catch (e) {
-      deps.log.warn({ outTradeNo: a.out_trade_no, err: (e as Error).message }, 'closing an abandoned attempt failed')
+      deps.log.warn({ orderNo: order.order_no, err: (e as Error).message }, 'sweeping an order failed; it is tried again later')
     }
   }
+  return claimed.length
 }

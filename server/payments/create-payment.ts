@@ -20,6 +20,47 @@ export interface PaymentDeps {
   providers: Providers
   /** Closes an expired order (asking the provider about its attempts first). */
   expire: (orderNo: string) => Promise<void>
+  /** Makes sure an earlier attempt can no longer be paid (see closeAttempt in orders/reconcile.ts). */
+  closeAttempt: (attempt: { out_trade_no: string, provider: string }) => Promise<'paid' | 'closed' | 'unknown'>
+}
+
+/** An order keeps at most this many attempts open (attempts whose close a provider could not confirm yet). */
+export const MAX_OPEN_ATTEMPTS = 3
+/** Redirect actions (WeChat h5_url lives 5 minutes) are handed out again only while this fresh. */
+const REDIRECT_REUSE_MS = 4 * 60_000
+
+/**
+ * Before a new attempt: the open attempt of the same method (and payer) is handed out again while it is valid — the
+ * same QR code, the same prepay — so a reload or a second device does not open a second provider order; every
+ * other open attempt is closed at its provider first (and a payment found there means the order is paid now).
+ * Returns the action to hand out again, or undefined to go on with a new attempt.
+ */
+async function settleEarlierAttempts(deps: PaymentDeps, orderNo: string, method: CreatePaymentRequest['method'], payerId: string | undefined, idempotencyKey: string | undefined): Promise<PaymentAction | undefined> {
+  const open = await deps.db.selectFrom('payment_attempts').selectAll().where('order_no', '=', orderNo).where('status', '=', 'open').orderBy('created_at', 'desc').execute()
+  const now = Date.now()
+  let stillOpen = 0
+  for (const a of open) {
+    if (idempotencyKey && a.idempotency_key === idempotencyKey)
+      continue
+    const action = a.action as Partial<PaymentAction>
+    if (a.method === method && (a.payer_id ?? undefined) === payerId && new Date(a.expires_at).getTime() > now + 30_000) {
+      if (!action.kind)
+        throw new HttpError(409, 'payment_in_progress', 'a payment for this order is being started; try again in a moment', { retryable: true })
+      if (action.kind !== 'redirect' || now - new Date(a.created_at).getTime() < REDIRECT_REUSE_MS)
+        return action as PaymentAction
+    }
+    const outcome = await deps.closeAttempt(a)
+    if (outcome === 'paid') {
+      const order = await deps.db.selectFrom('orders').select('status').where('order_no', '=', orderNo).executeTakeFirst()
+      if (order?.status !== 'pending')
+        throw new HttpError(409, 'order_already_paid', 'this order is already paid')
+    }
+    if (outcome === 'unknown')
+      stillOpen++
+  }
+  if (stillOpen >= MAX_OPEN_ATTEMPTS)
+    throw new HttpError(429, 'too_many_attempts', 'this order has too many payments still open at the provider; try again in a minute', { retryable: true })
+  return undefined
 }
 
 export interface PaymentContext {
@@ -55,6 +96,9 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   if ('action' in payer)
     return { action: payer.action, newSession: payer.newSession }
 
+  const earlier = await settleEarlierAttempts(deps, order.order_no, req.method, payer.payerId, ctx.idempotencyKey)
+  if (earlier)
+    return { action: earlier }
   const attempt = await openAttempt(deps.db, { order, method: req.method, provider: adapter.name, payerId: payer.payerId, idempotencyKey: ctx.idempotencyKey, ttlSeconds: deps.config.qrTtlSeconds })
   const base = deps.config.publicUrl
   let action: PaymentAction

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { NotificationReply, ProviderAdapter } from '../providers/types'
+import type { NotificationReply, ProviderAdapter, RefundFacts } from '../providers/types'
 import type { Services } from '../services'
 import { Hono } from 'hono'
 import { applyTradeFacts, checkTradeFacts } from '../orders/apply'
@@ -22,6 +22,18 @@ export function notifyRoutes(s: Services) {
   return app
 }
 
+/** A refund notification is ours when its refund number is one of our refunds of that provider order, for that amount. */
+async function checkRefundFacts(s: Services, provider: string, refund: RefundFacts): Promise<string | undefined> {
+  const row = await s.db.selectFrom('refunds').innerJoin('payment_attempts', 'payment_attempts.id', 'refunds.attempt_id').select(['refunds.amount_fen', 'payment_attempts.out_trade_no', 'payment_attempts.provider']).where('refunds.out_refund_no', '=', refund.outRefundNo).executeTakeFirst()
+  if (!row || row.provider !== provider)
+    return `unknown refund ${refund.outRefundNo}`
+  if (row.out_trade_no !== refund.outTradeNo)
+    return `refund ${refund.outRefundNo} is not of out_trade_no ${refund.outTradeNo}`
+  if (refund.amountFen !== undefined && refund.amountFen !== row.amount_fen)
+    return `refund amount ${refund.amountFen} does not match ours (${row.amount_fen})`
+  return undefined
+}
+
 async function handle(s: Services, adapter: ProviderAdapter, c: Context): Promise<Response> {
   const refuse = (status: 400 | 401 | 415, code: string, message: string) => send(c, adapter.reply({ ok: false, status, code, message }))
   const verdict = adapter.verifyNotification({ header: name => c.req.header(name), rawBody: await c.req.text() })
@@ -29,6 +41,8 @@ async function handle(s: Services, adapter: ProviderAdapter, c: Context): Promis
     s.log.warn({ provider: adapter.name, reason: verdict.reason }, 'notification refused')
     return refuse(verdict.status, verdict.status === 401 ? 'invalid_signature' : verdict.status === 415 ? 'unsupported_media_type' : 'notification_mismatch', verdict.reason)
   }
+  // A replay of a signed request we already applied is refused. The nonce is recorded only after the effect, so the
+  // same request re-sent after a crash mid-way (nothing recorded yet) is applied, not refused.
   if (verdict.replayKey) {
     const seen = await s.db.selectFrom('notify_nonces').select('id').where('id', '=', verdict.replayKey).executeTakeFirst()
     if (seen)
@@ -36,31 +50,31 @@ async function handle(s: Services, adapter: ProviderAdapter, c: Context): Promis
   }
   const { facts } = verdict
   const outTradeNo = facts.kind === 'trade' ? facts.trade.outTradeNo : facts.refund.outTradeNo
-  if (facts.kind === 'trade') {
-    const check = await checkTradeFacts(s, adapter.name, facts.trade)
-    if (!check.ok) {
-      s.log.error({ provider: adapter.name, outTradeNo, reason: check.reason }, 'notification does not match our records')
-      return refuse(400, 'notification_mismatch', check.reason)
-    }
+  const mismatch = facts.kind === 'trade'
+    ? await checkTradeFacts(s, adapter.name, facts.trade).then(r => (r.ok ? undefined : r.reason))
+    : await checkRefundFacts(s, adapter.name, facts.refund)
+  if (mismatch) {
+    s.log.error({ provider: adapter.name, outTradeNo, reason: mismatch }, 'notification does not match our records')
+    return refuse(400, 'notification_mismatch', mismatch)
   }
-  if (verdict.replayKey)
-    await s.db.insertInto('notify_nonces').values({ id: verdict.replayKey }).onConflict(oc => oc.column('id').doNothing()).execute()
   const fresh = await s.db.insertInto('provider_events')
     .values({ id: verdict.eventId, provider: adapter.name, event_type: verdict.eventType, out_trade_no: outTradeNo, payload: JSON.stringify(facts) })
     .onConflict(oc => oc.column('id').doNothing())
     .returning('id')
     .executeTakeFirst()
+  // Applied even when the event id was seen: every effect is idempotent, and a crash between two writes must heal.
   if (facts.kind === 'trade') {
-    // Applied even when the event id was seen: markPaid is idempotent, and a crash between the two writes must heal.
     const applied = await applyTradeFacts(s, adapter.name, facts.trade)
     if (applied.ok && applied.outcome === 'applied') {
       const attempt = await s.db.selectFrom('payment_attempts').select('order_no').where('out_trade_no', '=', outTradeNo).executeTakeFirstOrThrow()
-      void closeAbandonedAttempts(s, attempt.order_no)
+      void closeAbandonedAttempts(s, attempt.order_no).catch(e => s.log.warn({ err: (e as Error).message }, 'closing abandoned attempts failed'))
     }
   }
-  else if (facts.refund.state === 'succeeded') {
-    await s.transitions.markRefunded(outTradeNo)
+  else {
+    await s.transitions.settleRefund(facts.refund.outRefundNo, facts.refund)
   }
+  if (verdict.replayKey)
+    await s.db.insertInto('notify_nonces').values({ id: verdict.replayKey }).onConflict(oc => oc.column('id').doNothing()).execute()
   s.log.info({ provider: adapter.name, outTradeNo, event: verdict.eventType, duplicate: !fresh }, 'notification accepted')
   return send(c, adapter.reply({ ok: true }))
 }

@@ -4,7 +4,7 @@ import { HttpError } from '../http/errors'
 import { clientIp } from '../http/request'
 import { Action, CreatePayment, errorResponses } from '../http/schemas'
 import { readSessionId, writeSessionCookie } from '../http/session-cookie'
-import { expireOrder } from '../orders/reconcile'
+import { closeAttempt, expireOrder } from '../orders/reconcile'
 import { createPayment } from '../payments/create-payment'
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, withIdempotency } from '../payments/idempotency'
 
@@ -26,7 +26,7 @@ const createPaymentRoute = createRoute({
 
 export function paymentRoutes(s: Services) {
   const app = new OpenAPIHono()
-  const deps = { ...s, expire: (orderNo: string) => expireOrder(s, orderNo) }
+  const deps = { ...s, expire: (orderNo: string) => expireOrder(s, orderNo), closeAttempt: (a: { out_trade_no: string, provider: string }) => closeAttempt(s, a) }
   app.openapi(createPaymentRoute, async (c) => {
     const body = c.req.valid('json')
     const key = c.req.valid('header')['idempotency-key']

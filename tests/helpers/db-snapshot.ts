@@ -1,7 +1,7 @@
 import type { Db } from '../../server/db'
 import { sql } from 'kysely'
 
-const TABLES = ['orders', 'payment_attempts', 'provider_events', 'idempotency_keys', 'sessions', 'notify_nonces', 'fulfilments'] as const
+const TABLES = ['orders', 'payment_attempts', 'provider_events', 'idempotency_keys', 'sessions', 'notify_nonces', 'refunds', 'events', 'event_deliveries', 'delivery_attempts', 'webhook_endpoints', 'api_keys', 'console_sessions'] as const
 
 /** Every row of every table, as text in a stable order: equal snapshots mean nothing changed. */
 export async function snapshotTables(db: Db): Promise<string> {

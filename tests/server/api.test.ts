@@ -611,15 +611,3 @@ describe('the cashier on a CDN', () => {
     }
   })
 })
-
-describe('fulfilment outbox', () => {
-  it('a fulfilment left undelivered by a crash is delivered once at the next start, never twice', async () => {
-    const orderNo = await demoOrder()
-    await server.services.db.insertInto('fulfilments').values({ order_no: orderNo, event: JSON.stringify({ orderNo, amountFen: 1, attemptId: 'att_x', providerTxnId: null, paidAt: new Date().toISOString() }) }).execute()
-    const before = paidEvents.filter(e => e.orderNo === orderNo).length
-    expect(await server.services.transitions.deliverPending()).toBeGreaterThanOrEqual(1)
-    expect(await server.services.transitions.deliverPending()).toBe(0)
-    expect(await server.services.transitions.deliver(orderNo)).toBe(false)
-    expect(paidEvents.filter(e => e.orderNo === orderNo).length - before).toBe(1)
-  })
-})
