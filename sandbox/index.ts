@@ -45,10 +45,10 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const alipayNotifier = new AlipayNotifier(ctx)
 
   const app = new Hono()
-  app.route('/', wechatPayApi(ctx))
+  app.route('/', wechatPayApi(ctx, notifier))
   app.route('/', wechatOauth(ctx))
   app.route('/', wechatPages(ctx))
-  app.route('/', alipayGateway(ctx))
+  app.route('/', alipayGateway(ctx, alipayNotifier))
   app.route('/', alipayOauth(ctx))
   app.route('/', alipayPages(ctx))
   app.route('/', controlApi(ctx, notifier, alipayNotifier))

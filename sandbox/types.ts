@@ -51,7 +51,11 @@ export interface SandboxFaults {
   /** API calls delayed by this many ms (a client timeout shorter than this sees a timeout). */
   slowApiMs: number
   /** Only fail/slow these API operations; empty means all. */
-  apiOps: Array<'create' | 'query' | 'close' | 'oauth'>
+  apiOps: Array<'create' | 'query' | 'close' | 'oauth' | 'refund'>
+  /** Refunds that the provider accepts and then cannot pay out (WeChat ABNORMAL; Alipay refuses with a balance error). */
+  refundFailRate: number
+  /** Refunds stay processing this long before they succeed (0: at once). */
+  refundPendingMs: number
 }
 
 export interface SandboxOptions {

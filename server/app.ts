@@ -7,6 +7,7 @@ import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
+import { adminRoutes } from './admin/local-admin'
 import { HttpError } from './http/errors'
 import { rateLimit } from './http/rate-limit'
 import { clientIp } from './http/request'
@@ -14,6 +15,7 @@ import { securityHeaders } from './http/security-headers'
 import { readSessionId } from './http/session-cookie'
 import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
+import { MERCHANT_PREFIX, merchantRoutes } from './routes/merchant'
 import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { paymentRoutes } from './routes/payments'
@@ -26,7 +28,7 @@ function summarizeZodIssues(error: { issues: Array<{ path: PropertyKey[], messag
 }
 
 /** Composes the HTTP surface: API, OpenAPI document, notifications, the sandbox and the built cashier. */
-export function createApp(s: Services, opts: { sandbox?: Sandbox, version: string }): OpenAPIHono {
+export function createApp(s: Services, opts: { sandbox?: Sandbox, version: string, adminToken?: string }): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success)
@@ -49,24 +51,34 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   const gzip = compress({ encoding: 'gzip' })
   app.use('*', async (c, next) => c.req.path.endsWith('/events') ? next() : gzip(c, next))
   if (s.config.corsOrigins.length > 0) {
-    app.use('/api/*', cors({
+    // The cashier's endpoints only: the merchant API is never called from a browser.
+    const cashierCors = cors({
       origin: s.config.corsOrigins,
       credentials: true,
       allowHeaders: ['Content-Type', 'Idempotency-Key', 'X-Session-Token'],
       allowMethods: ['GET', 'POST'],
       maxAge: 600,
-    }))
+    })
+    app.use('/api/*', async (c, next) => c.req.path.startsWith(`${MERCHANT_PREFIX}/`) ? next() : cashierCors(c, next))
   }
   app.use('/api/*', bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: c => c.json({ code: 'payload_too_large', message: `request body is larger than ${MAX_BODY_BYTES / 1024} KB` }, 413),
   }))
   app.use('/api/*', async (c, next) => {
-    if (c.req.method === 'POST' && !c.req.path.startsWith('/api/notify/')) {
+    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined
+    if (c.req.method === 'POST' && hasBody && !c.req.path.startsWith('/api/notify/')) {
       const type = c.req.header('content-type') ?? ''
       if (!type.toLowerCase().startsWith('application/json'))
         return c.json({ code: 'unsupported_media_type', message: 'send the request body as application/json' }, 415)
     }
+    await next()
+  })
+
+  // A secret key belongs in the shop's backend. One sent to the cashier's endpoints is refused, loudly.
+  app.use('/api/*', async (c, next) => {
+    if (!c.req.path.startsWith(`${MERCHANT_PREFIX}/`) && /^Bearer\s+sk_/i.test(c.req.header('authorization') ?? ''))
+      return c.json({ code: 'forbidden', message: 'secret API keys are for /api/merchant/v1 only; never send one from a browser or app (revoke it if it was exposed)' }, 403)
     await next()
   })
 
@@ -82,6 +94,9 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   app.route('/', sessionRoutes(s))
   app.route('/', demoRoutes(s))
   app.route('/', notifyRoutes(s))
+  app.route('/', merchantRoutes(s))
+  if (opts.adminToken)
+    app.route('/', adminRoutes(s.db, opts.adminToken, s.config.mode))
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/api/notify/wechatpay',

@@ -64,6 +64,8 @@ export interface ServerConfig {
   /** Payment creations allowed per minute per client IP and per session (0 = no limit). */
   rateLimitPerIp: number
   rateLimitPerSession: number
+  /** Merchant API calls allowed per minute per API key (0 = no limit). */
+  rateLimitPerKey: number
   /** Multiplies the sandbox's provider delays (notify retries); 1 = real time. */
   sandboxTimeScale: number
   /**
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     fulfilmentLog: env.FULFILMENT_LOG ? path.resolve(cwd, env.FULFILMENT_LOG) : undefined,
     rateLimitPerIp: int(env, 'RATE_LIMIT_PER_IP', 120),
     rateLimitPerSession: int(env, 'RATE_LIMIT_PER_SESSION', 20),
+    rateLimitPerKey: int(env, 'RATE_LIMIT_PER_KEY', 1200),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
     sandboxEmbedded: bool(env, 'SANDBOX_EMBEDDED', true),
     bases,

@@ -6,6 +6,7 @@ import type { SandboxMode } from './sandbox-mode'
 import type { Services } from './services'
 import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
+import { writeAdminFile } from './admin/local-admin'
 import { createApp } from './app'
 import { openDatabase } from './db'
 import { WebhookDispatcher } from './events/dispatcher'
@@ -91,7 +92,9 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
   await syncConfiguredEndpoints(db, config)
   const background = await startBackground(services, database.listen)
 
-  const app = createApp(services, { sandbox, version: VERSION })
+  const listenUrl = `http://${config.host}:${config.port}`
+  const admin = writeAdminFile(config.dataDir, listenUrl)
+  const app = createApp(services, { sandbox, version: VERSION, adminToken: admin.token })
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
   })
@@ -100,7 +103,7 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
   let closing: Promise<void> | undefined
   return {
     url: config.publicUrl,
-    listenUrl: `http://${config.host}:${config.port}`,
+    listenUrl,
     services,
     sandbox,
     close: () => closing ??= (async () => {
@@ -109,6 +112,7 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
         // SSE streams keep connections open; end them so close() does not wait for clients.
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
+      admin.remove()
       await background.stop()
       await sandbox?.close()
       await bus.close()

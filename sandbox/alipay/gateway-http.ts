@@ -41,6 +41,8 @@ export const GATEWAY_METHODS = [
   'alipay.trade.create',
   'alipay.trade.query',
   'alipay.trade.close',
+  'alipay.trade.refund',
+  'alipay.trade.fastpay.refund.query',
   'alipay.system.oauth.token',
 ] as const
 export type GatewayMethod = typeof GATEWAY_METHODS[number]

@@ -2,12 +2,14 @@
  * Simulated Alipay OpenAPI v2 gateway (replaces https://openapi.alipay.com/gateway.do), relative to the sandbox mount:
  *   GET|POST /alipay/gateway.do   parameters in the query string and/or the form body
  * Methods: alipay.trade.wap.pay (page: renders the WAP cashier), alipay.trade.precreate, alipay.trade.create,
- * alipay.trade.query, alipay.trade.close, alipay.system.oauth.token. Every JSON answer is signed with the sandbox's
+ * alipay.trade.query, alipay.trade.close, alipay.trade.refund, alipay.trade.fastpay.refund.query (./refunds.ts),
+ * alipay.system.oauth.token. Every JSON answer is signed with the sandbox's
  * Alipay private key over the exact inner JSON text; gateway-level failures come as `error_response`.
  */
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
 import type { AliError } from './gateway-http'
+import type { AlipayNotifier } from './notifier'
 import type { AliTradeKind } from './store'
 import { Hono } from 'hono'
 import { apiFault } from '../core/faults'
@@ -15,6 +17,7 @@ import { aliError, aliFailure, aliSigned, aliSuccess, checkCommonParams, invalid
 import { alipayMessagePage } from './html'
 import { oauthToken } from './oauth'
 import { wapCashierPage } from './pages'
+import { queryRefund, refundTrade } from './refunds'
 import { closeTrade, openTrade, queryFields, refreshStatus } from './trades'
 import { checkCallbackUrls, parseBizContent, validateTradeBiz } from './validate'
 
@@ -29,7 +32,7 @@ function gatewayErrorPage(err: AliError): string {
 }
 
 /** Routes of the simulated gateway. */
-export function alipayGateway(ctx: SandboxContext): Hono {
+export function alipayGateway(ctx: SandboxContext, notifier: AlipayNotifier): Hono {
   const app = new Hono()
   const store = ctx.store.alipay
 
@@ -57,7 +60,7 @@ export function alipayGateway(ctx: SandboxContext): Hono {
   }
 
   /** The trade named by biz_content out_trade_no / trade_no (query and close). */
-  function lookup(params: Record<string, string>, op: 'query' | 'close') {
+  function lookup(params: Record<string, string>, op: 'query' | 'close' | 'refund' | 'refund_query') {
     const biz = parseBizContent(params)
     if (isAliError(biz))
       return biz
@@ -118,6 +121,18 @@ export function alipayGateway(ctx: SandboxContext): Hono {
           return aliFailure(ctx, method, trade)
         const err = closeTrade(ctx, trade)
         return err ? aliFailure(ctx, method, err) : aliSuccess(ctx, method, { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo })
+      }
+      case 'alipay.trade.refund':
+      case 'alipay.trade.fastpay.refund.query': {
+        if (await apiFault(ctx.faults, 'refund', ctx.random) === 'fail')
+          return aliFailure(ctx, method, UNAVAILABLE)
+        const refund = method === 'alipay.trade.refund'
+        const trade = lookup(params, refund ? 'refund' : 'refund_query')
+        if (isAliError(trade))
+          return aliFailure(ctx, method, trade)
+        const biz = parseBizContent(params) as Record<string, unknown>
+        const result = refund ? refundTrade(ctx, notifier, trade, biz) : queryRefund(trade, biz)
+        return isAliError(result) ? aliFailure(ctx, method, result) : aliSuccess(ctx, method, result)
       }
       default: {
         // alipay.system.oauth.token (checkCommonParams only lets implemented methods through)

@@ -36,6 +36,18 @@ export interface AliTrade {
   paidAt?: number
   closedAt?: number
   events: Array<{ at: number, what: string }>
+  /** Refunds of this trade (./refunds.ts). */
+  refunds?: AliRefund[]
+}
+
+/** A refund as the simulator keeps it: one per out_request_no. */
+export interface AliRefund {
+  outRequestNo: string
+  amountFen: number
+  reason?: string
+  status: 'PROCESSING' | 'REFUND_SUCCESS'
+  createdAt: number
+  succeededAt?: number
 }
 
 /** A single-use OAuth auth_code. */

@@ -3,9 +3,9 @@ import type { SandboxFaults } from '../types'
 
 type ApiOp = SandboxFaults['apiOps'][number]
 
-const API_OPS: readonly ApiOp[] = ['create', 'query', 'close', 'oauth']
-const RATE_KEYS = ['dropNotifyRate', 'duplicateNotifyRate', 'delayNotifyRate', 'corruptNotifyRate', 'failApiRate'] as const
-const MS_KEYS = ['delayNotifyMs', 'slowApiMs'] as const
+const API_OPS: readonly ApiOp[] = ['create', 'query', 'close', 'oauth', 'refund']
+const RATE_KEYS = ['dropNotifyRate', 'duplicateNotifyRate', 'delayNotifyRate', 'corruptNotifyRate', 'failApiRate', 'refundFailRate'] as const
+const MS_KEYS = ['delayNotifyMs', 'slowApiMs', 'refundPendingMs'] as const
 const MAX_MS = 10 * 60_000
 
 /** No faults at all. */
@@ -19,6 +19,8 @@ export function defaultFaults(): SandboxFaults {
     failApiRate: 0,
     slowApiMs: 0,
     apiOps: [],
+    refundFailRate: 0,
+    refundPendingMs: 0,
   }
 }
 

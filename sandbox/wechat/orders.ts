@@ -53,8 +53,10 @@ export function transactionView(order: WxOrder): Record<string, unknown> {
     view.transaction_id = order.transactionId
     view.trade_type = TRADE_TYPE[order.kind]
   }
-  view.trade_state = order.state
-  view.trade_state_desc = STATE_DESC[order.state]
+  // A paid order with a refund reads REFUND (转入退款); it stays paid.
+  const refunded = paid && order.refunds?.some(r => r.status === 'SUCCESS')
+  view.trade_state = refunded ? 'REFUND' : order.state
+  view.trade_state_desc = refunded ? '转入退款' : STATE_DESC[order.state]
   if (paid)
     view.bank_type = 'OTHERS'
   view.attach = order.attach ?? ''

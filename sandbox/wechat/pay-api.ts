@@ -4,10 +4,12 @@
  *   GET  /wechatpay/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=
  *   GET  /wechatpay/v3/pay/transactions/id/{transaction_id}?mchid=
  *   POST /wechatpay/v3/pay/transactions/out-trade-no/{out_trade_no}/close   → 204
+ *   POST /wechatpay/v3/refund/domestic/refunds, GET …/refunds/{out_refund_no}  (see ./refunds.ts)
  * Every request must carry a valid merchant Authorization header; every response is platform-signed.
  */
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
+import type { WechatNotifier } from './notifier'
 import type { MerchantCall } from './pay-http'
 import type { WxOrder, WxTradeKind } from './types'
 import { Hono } from 'hono'
@@ -15,15 +17,16 @@ import { apiFault } from '../core/faults'
 import { canonicalJson, closeOrder, createOrder, refreshState, transactionView } from './orders'
 import { authenticateMerchant, wxError, wxJson, wxSigned } from './pay-http'
 import { isApiError, validateOrderBody } from './pay-validate'
+import { createRefund, findRefund, refundView } from './refunds'
 
 const SYSTEM_ERROR = { status: 500, code: 'SYSTEM_ERROR', message: '系统错误 (simulated failure)' }
 const NOT_FOUND = { status: 404, code: 'ORDER_NOT_EXIST', message: '订单不存在' }
 
 /** Routes of the simulated WeChat Pay API v3. */
-export function wechatPayApi(ctx: SandboxContext): Hono {
+export function wechatPayApi(ctx: SandboxContext, notifier: WechatNotifier): Hono {
   const app = new Hono()
 
-  async function authenticated(c: Context, op: 'create' | 'query' | 'close'): Promise<MerchantCall | Response> {
+  async function authenticated(c: Context, op: 'create' | 'query' | 'close' | 'refund'): Promise<MerchantCall | Response> {
     const call = await authenticateMerchant(c, ctx)
     if (call instanceof Response)
       return call
@@ -111,6 +114,32 @@ export function wechatPayApi(ctx: SandboxContext): Hono {
       return wxError(ctx, NOT_FOUND)
     const err = closeOrder(ctx, order)
     return err ? wxError(ctx, err) : wxSigned(ctx, 204, null)
+  })
+
+  app.post('/wechatpay/v3/refund/domestic/refunds', async (c) => {
+    const call = await authenticated(c, 'refund')
+    if (call instanceof Response)
+      return call
+    let body: unknown
+    try {
+      body = JSON.parse(call.rawBody)
+    }
+    catch {
+      return wxError(ctx, { status: 400, code: 'PARAM_ERROR', message: '请求体不是合法的 JSON (body is not valid JSON)' })
+    }
+    const result = createRefund(ctx, notifier, call, body)
+    return 'code' in result ? wxError(ctx, result) : wxJson(ctx, 200, result.body)
+  })
+
+  app.get('/wechatpay/v3/refund/domestic/refunds/:out_refund_no', async (c) => {
+    const call = await authenticated(c, 'query')
+    if (call instanceof Response)
+      return call
+    const found = findRefund(ctx, c.req.param('out_refund_no'))
+    if (!found || found.order.mchid !== call.mchid)
+      return wxError(ctx, { status: 404, code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' })
+    ctx.store.wxOrders.count(found.order.outTradeNo, 'refund_query')
+    return wxJson(ctx, 200, refundView(found.order, found.refund))
   })
 
   app.all('/wechatpay/v3/*', c => wxError(ctx, { status: 404, code: 'RESOURCE_NOT_EXISTS', message: `sandbox does not implement ${c.req.method} ${c.req.path}` }))

@@ -39,6 +39,21 @@ export interface WxOrder extends ValidOrderBody {
   closedAt?: number
   /** Customer-side events (cancelled cashier, failed bridge attempts …) for the control API. */
   events: Array<{ at: number, what: string }>
+  /** Refunds of this order, by out_refund_no (filled by ./refunds.ts). */
+  refunds?: WxRefund[]
+}
+
+/** A refund as the simulator keeps it. */
+export interface WxRefund {
+  outRefundNo: string
+  refundId: string
+  outTradeNo: string
+  amount: number
+  reason?: string
+  notifyUrl: string
+  status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL'
+  createdAt: number
+  successAt?: number
 }
 
 /** A one-time code (OAuth `code` or mini program `js_code`). */

@@ -17,14 +17,14 @@ import { PAY_METHODS } from '../../contract/methods'
  * (the one source the cashier also compiles against), so the two cannot drift apart silently.
  */
 type Exact<S extends z.ZodType, T> = [z.infer<S>] extends [T] ? ([T] extends [z.infer<S>] ? S : never) : never
-function conforms<T>() {
+export function conforms<T>() {
   return <S extends z.ZodType>(schema: Exact<S, T> & S): S => schema
 }
 
 export const OrderNoParam = z.string().regex(/^[\w-]{4,64}$/, 'orderNo is 4–64 letters, digits, _ or -').openapi({ param: { name: 'orderNo', in: 'path' }, example: 'O2611230001ABCDEF' })
 
-const OrderStatus = z.enum(['pending', 'paid', 'closed', 'failed', 'refunded']).openapi('OrderStatus')
-const PayMethod = z.enum(PAY_METHODS).openapi('PayMethod')
+export const OrderStatus = z.enum(['pending', 'paid', 'closed', 'failed', 'refunded']).openapi('OrderStatus')
+export const PayMethod = z.enum(PAY_METHODS).openapi('PayMethod')
 
 export const ErrorBody = conforms<ApiErrorBody>()(z.object({
   code: z.enum([

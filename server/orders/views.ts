@@ -17,6 +17,7 @@ export function toOrderView(row: OrderRow): OrderView {
     expiresAt: iso(row.expires_at),
     methods: row.methods,
     ...(row.paid_at ? { paidAt: iso(row.paid_at) } : {}),
+    ...(row.refunded_fen > 0 ? { refundedFen: row.refunded_fen } : {}),
     ...(row.return_url ? { returnUrl: row.return_url } : {}),
   }
 }
@@ -27,6 +28,7 @@ export function toStatusView(row: OrderRow, now = new Date()): OrderStatusView {
     status: row.status,
     amountFen: row.amount_fen,
     ...(row.paid_at ? { paidAt: iso(row.paid_at) } : {}),
+    ...(row.refunded_fen > 0 ? { refundedFen: row.refunded_fen } : {}),
     serverTime: now.toISOString(),
   }
 }

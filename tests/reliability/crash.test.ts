@@ -91,9 +91,7 @@ describe('sIGKILL in the middle of the load', () => {
     }
     // FULFILMENT_LOG is an outbox endpoint: one JSON line per event, marked delivered after it is written, so a SIGKILL
     // between the two can repeat a line (at least once) — never lose one. Each order has exactly one order.paid event.
-    const lines = async () => readFileSync(path.join(dataDir, 'fulfilments.jsonl'), 'utf8').split('\n').filter(Boolean)
-      .map(line => JSON.parse(line) as { id: string, type: string, data: { order: { orderNo: string } } })
-      .filter(e => e.type === 'order.paid')
+    const lines = async () => readFileSync(path.join(dataDir, 'fulfilments.jsonl'), 'utf8').split('\n').filter(Boolean).map(line => JSON.parse(line) as { id: string, type: string, data: { order: { orderNo: string } } }).filter(e => e.type === 'order.paid')
     let events = await lines()
     for (let i = 0; i < 50 && new Set(events.map(e => e.data.order.orderNo)).size < count; i++) {
       await new Promise(r => setTimeout(r, 200))

@@ -77,7 +77,7 @@ const CASES: Case[] = [
   { name: 'order: unknown', method: 'GET', path: () => '/api/orders/O000UNKNOWN', status: 404, code: 'order_not_found' },
   { name: 'status: unknown order', method: 'GET', path: () => '/api/orders/O000UNKNOWN/status', status: 404, code: 'order_not_found' },
   { name: 'events: unknown order', method: 'GET', path: () => '/api/orders/O000UNKNOWN/events', status: 404, code: 'order_not_found' },
-  { name: 'unknown endpoint', method: 'GET', path: () => '/api/admin', status: 404, code: 'not_found' },
+  { name: 'unknown endpoint', method: 'GET', path: () => '/api/unknown', status: 404, code: 'not_found' },
   // payments
   { name: 'payments: malformed JSON', ...payment(() => undefined), raw: f => `{"orderNo":"${f.pending}"`, status: 400, code: 'bad_request' },
   { name: 'payments: wrong types', ...payment(() => ({ orderNo: 12345, method: true })), status: 400, code: 'validation_failed' },

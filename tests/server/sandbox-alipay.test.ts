@@ -102,7 +102,7 @@ describe('alipay gateway protocol', () => {
 
   it.each([
     ['missing method', { method: '' }, '40001', 'isv.missing-method'],
-    ['unknown method', { method: 'alipay.trade.refund' }, '40002', 'isv.invalid-method'],
+    ['unknown method', { method: 'alipay.trade.cancel' }, '40002', 'isv.invalid-method'],
     ['foreign app_id', { method: 'alipay.trade.query', app_id: '2021000000000000' }, '40002', 'isv.invalid-app-id'],
     ['RSA sign_type', { method: 'alipay.trade.query', sign_type: 'RSA' }, '40002', 'isv.invalid-signature-type'],
     ['bad timestamp', { method: 'alipay.trade.query', timestamp: '2026/01/01 00:00' }, '40002', 'isv.invalid-timestamp'],

@@ -527,7 +527,7 @@ describe('faults and API failures', () => {
   it('validates partial updates and resets', async () => {
     expect((await control('PUT', '/faults', { dropNotifyRate: 2 })).status).toBe(400)
     expect((await control('PUT', '/faults', { nope: 1 })).status).toBe(400)
-    expect((await control('PUT', '/faults', { apiOps: ['query', 'refund'] })).status).toBe(400)
+    expect((await control('PUT', '/faults', { apiOps: ['query', 'transfer'] })).status).toBe(400)
     const ok = await control('PUT', '/faults', { failApiRate: 1, apiOps: ['query'] })
     expect(ok.json).toMatchObject({ failApiRate: 1, apiOps: ['query'], dropNotifyRate: 0 })
     expect(sandbox.faults.failApiRate).toBe(1)
