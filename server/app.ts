@@ -26,7 +26,7 @@ export const MAX_BODY_BYTES = 64 * 1024
 /** The methods this server can take, given what is configured. */
 export function availableMethods(s: Services): PayMethod[] {
   const methods: PayMethod[] = []
-  if (s.wechat)
+  if (s.wechat && !s.wechat.mpOnly)
     methods.push('wechat_jsapi', 'wechat_h5', 'wechat_native')
   if (s.wechat?.miniProgram)
     methods.push('wechat_mp')

@@ -96,10 +96,12 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
   if (config.wechat) {
     const creds = config.wechat
     services.wechat = {
-      appId: creds.appId,
-      appIds: [creds.appId, ...(creds.miniProgramAppId ? [creds.miniProgramAppId] : [])],
+      appId: creds.appId ?? creds.miniProgramAppId ?? '',
+      appIds: [creds.appId, creds.miniProgramAppId].filter((id): id is string => !!id),
+      // Without an official account only the mini program pays: createPayment refuses the other methods before OAuth.
+      mpOnly: !creds.appId,
       pay: createWechatPayClient(creds, config.bases.wechatPay, config.providerTimeoutMs),
-      oauth: createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: config.bases.wechatOAuth, apiBase: config.bases.wechatApi }),
+      oauth: createWechatOAuthClient({ appId: creds.appId ?? '', appSecret: creds.appSecret ?? '', oauthBase: config.bases.wechatOAuth, apiBase: config.bases.wechatApi }),
       miniProgram: creds.miniProgramAppId && creds.miniProgramSecret
         ? { appId: creds.miniProgramAppId, login: createMiniProgramLogin({ appId: creds.miniProgramAppId, secret: creds.miniProgramSecret, apiBase: config.bases.wechatApi }) }
         : undefined,

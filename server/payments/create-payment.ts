@@ -21,6 +21,8 @@ export interface WechatProvider {
   appId: string
   pay: WechatPayClient
   oauth: WechatOAuthClient
+  /** True when only a mini program is configured: JSAPI, H5 and Native need the official account. */
+  mpOnly?: boolean
   /** Present when a mini program (appid + secret) is configured. */
   miniProgram?: { appId: string, login: MiniProgramLogin }
 }
@@ -187,6 +189,8 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     throw new HttpError(422, 'method_not_allowed', 'Alipay is not configured on this server')
   if (req.method === 'wechat_mp' && !deps.wechat?.miniProgram)
     throw new HttpError(422, 'method_not_allowed', 'no mini program is configured on this server')
+  if (provider === 'wechat' && req.method !== 'wechat_mp' && deps.wechat?.mpOnly)
+    throw new HttpError(422, 'method_not_allowed', `${req.method} needs a WeChat official account, and this server has only a mini program`)
 
   let session = ctx.session
   let payerId: string | undefined

@@ -4,6 +4,7 @@ import { HttpError } from '../http/errors'
 import { closeAbandonedAttempts } from '../orders/reconcile'
 import { applyWechatTransaction } from '../orders/wechat-apply'
 import { verifyWechatNotification } from '../providers/wechat/notify'
+import { wechatPayVerifierKeys } from '../providers/wechat/verification'
 
 /**
  * POST /api/notify/wechatpay — WeChat Pay v3 notifications.
@@ -21,8 +22,7 @@ export function wechatNotifyRoutes(s: Services) {
     const verdict = verifyWechatNotification({
       headers: name => c.req.header(name),
       rawBody,
-      platformPublicKeyPem: creds.platformPublicKeyPem,
-      platformPublicKeyId: creds.platformPublicKeyId,
+      keys: wechatPayVerifierKeys(creds),
       apiV3Key: creds.apiV3Key,
     })
     if (!verdict.ok) {
