@@ -1,6 +1,8 @@
+import type { WechatSignerMode } from '../sandbox/wechat/signer'
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { WECHAT_SIGNER_MODES } from '../sandbox/wechat/signer'
 
 /** Where the provider APIs live; the sandbox's URLs by default, the real hosts in live mode. */
 export interface ProviderBases {
@@ -86,6 +88,11 @@ export interface ServerConfig {
    * point the provider base URLs at it and give every process the same DATA_DIR for the keys.
    */
   sandboxEmbedded: boolean
+  /**
+   * Sandbox mode only: how the simulated WeChat Pay account verifies (SANDBOX_WECHATPAY_SIGNER): `public_key`
+   * (default), `certificate`, or `switch` (both, as during WeChat's switch-over). The server holds the matching keys.
+   */
+  sandboxWechatSigner: WechatSignerMode
   bases: ProviderBases
   /** Undefined in sandbox mode until the sandbox keys are loaded. */
   wechat?: WechatCredentials
@@ -145,6 +152,16 @@ function url(env: Env, name: string, fallback: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`)
   return raw.replace(/\/+$/, '')
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '')
+    return fallback
+  const found = values.find(v => v === raw)
+  if (!found)
+    throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`)
+  return found
 }
 
 /** A PEM given inline or as a path to a file. */
@@ -312,6 +329,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     rateLimitPerSession: int(env, 'RATE_LIMIT_PER_SESSION', 20),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
     sandboxEmbedded: bool(env, 'SANDBOX_EMBEDDED', true),
+    sandboxWechatSigner: oneOf(env, 'SANDBOX_WECHATPAY_SIGNER', WECHAT_SIGNER_MODES, 'public_key'),
     bases,
     logLevel: env.LOG_LEVEL || 'info',
   }

@@ -1,7 +1,9 @@
 import type { ServerType } from '@hono/node-server'
-import type { Sandbox } from '../sandbox/types'
-import type { ServerConfig } from './config'
+import type { Sandbox, SandboxKeys } from '../sandbox/types'
+import type { WechatSignerMode } from '../sandbox/wechat/signer'
+import type { ServerConfig, WechatCredentials } from './config'
 import type { Services } from './services'
+import { X509Certificate } from 'node:crypto'
 import { appendFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -41,6 +43,18 @@ async function freePort(host: string): Promise<number> {
   })
 }
 
+/** The keys a merchant of that kind holds: the public key, the platform certificate, or both (switch-over). */
+function sandboxWechatVerification(keys: SandboxKeys, mode: WechatSignerMode): Pick<WechatCredentials, 'platformPublicKeyPem' | 'platformPublicKeyId' | 'platformCertificates'> {
+  const cert = keys.wechat.platformCertificate
+  const certificates = cert ? [{ serial: cert.serial, pem: cert.certificatePem, validTo: new Date(new X509Certificate(cert.certificatePem).validTo) }] : undefined
+  const publicKey = { platformPublicKeyPem: keys.wechat.platformPublicKeyPem, platformPublicKeyId: keys.wechat.platformPublicKeyId }
+  if (mode === 'public_key')
+    return publicKey
+  if (mode === 'certificate')
+    return { platformCertificates: certificates }
+  return { ...publicKey, platformCertificates: certificates }
+}
+
 /** Builds every service from the configuration and starts listening. */
 export async function startServer(input: ServerConfig): Promise<RunningServer> {
   const config = { ...input }
@@ -71,8 +85,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
       mchId: keys.wechat.mchId,
       serial: keys.wechat.merchantSerial,
       privateKeyPem: keys.wechat.merchantPrivateKeyPem,
-      platformPublicKeyPem: keys.wechat.platformPublicKeyPem,
-      platformPublicKeyId: keys.wechat.platformPublicKeyId,
+      ...sandboxWechatVerification(keys, config.sandboxWechatSigner),
       apiV3Key: keys.wechat.apiV3Key,
     }
     config.alipay = {
@@ -88,6 +101,7 @@ export async function startServer(input: ServerConfig): Promise<RunningServer> {
         timeScale: config.sandboxTimeScale,
         h5Domain: new URL(config.publicUrl).host,
         log: (obj, msg) => log.debug({ sandbox: true, ...obj }, msg),
+        wechatSigner: config.sandboxWechatSigner,
       })
     }
   }

@@ -8,7 +8,7 @@ import type { DeliveryAttempt, NotificationRecord } from '../store'
 import { randomBytes } from 'node:crypto'
 import { chance } from '../core/faults'
 import { newEventId, randomString, rfc3339Beijing } from '../core/ids'
-import { aes256GcmEncrypt, signResponse, SIGNTEST_PREFIX } from './crypto'
+import { aes256GcmEncrypt, SIGNTEST_PREFIX } from './crypto'
 
 /** Seconds between attempts after a failed one: 15 retries, about 24 h 4 min in total. */
 export const NOTIFY_RETRY_SCHEDULE_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]
@@ -164,9 +164,8 @@ export class WechatNotifier {
 
   /** One signed POST; records the attempt. */
   private async send(record: NotificationRecord, body: string, n: number, opts: { corrupt?: boolean, signtest?: boolean }): Promise<DeliveryAttempt> {
-    const wx = this.ctx.keys.wechat
     const headers: Record<string, string> = {
-      ...signResponse(body, wx.platformPrivateKeyPem, wx.platformPublicKeyId),
+      ...this.ctx.wechatSigner.notificationHeaders(body),
       'Content-Type': 'application/json',
       'User-Agent': NOTIFY_USER_AGENT,
     }
