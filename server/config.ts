@@ -39,11 +39,18 @@ export interface WechatCredentials {
   apiV3Key: string
 }
 
+/** The product_code of alipay.trade.create for the in-app (tradePay) payment, as the merchant's contract has it. */
+export type AlipayCreateProductCode = 'FACE_TO_FACE_PAYMENT' | 'JSAPI_PAY'
+
 export interface AlipayCredentials {
   appId: string
   privateKeyPem: string
   alipayPublicKeyPem: string
   sellerId?: string
+  /** FACE_TO_FACE_PAYMENT (当面付, the documented default) unless the contract is the mini program product JSAPI_PAY. */
+  createProductCode?: AlipayCreateProductCode
+  /** JSAPI_PAY only: the mini program the cashier opens in (op_app_id). */
+  opAppId?: string
 }
 
 export interface ServerConfig {
@@ -260,6 +267,17 @@ function wechatVerification(env: Env): Pick<WechatCredentials, 'platformPublicKe
   return out
 }
 
+/** ALIPAY_CREATE_PRODUCT_CODE and, for the mini program product JSAPI_PAY, the ALIPAY_OP_APP_ID it needs. */
+function alipayInAppProduct(env: Env): Pick<AlipayCredentials, 'createProductCode' | 'opAppId'> {
+  const createProductCode = oneOf<AlipayCreateProductCode>(env, 'ALIPAY_CREATE_PRODUCT_CODE', ['FACE_TO_FACE_PAYMENT', 'JSAPI_PAY'], 'FACE_TO_FACE_PAYMENT')
+  if (createProductCode !== 'JSAPI_PAY') {
+    if (env.ALIPAY_OP_APP_ID)
+      throw new ConfigError('ALIPAY_OP_APP_ID', 'is used only with ALIPAY_CREATE_PRODUCT_CODE=JSAPI_PAY')
+    return { createProductCode }
+  }
+  return { createProductCode, opAppId: required(env, 'ALIPAY_OP_APP_ID', /^\d{16}$/, 'the mini program\'s app id, 16 digits') }
+}
+
 const LIVE_MARKERS = ['WECHATPAY_MCHID', 'WECHAT_APPID', 'WECHAT_MP_APPID', 'ALIPAY_APP_ID']
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -356,6 +374,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
         alipayPublicKeyPem: pem(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC'),
         // Notifications are checked against it: without it a notification for another seller's trade would be taken.
         sellerId: required(env, 'ALIPAY_SELLER_ID', /^2088\d{12}$/, 'the seller\'s Alipay user id, 2088 followed by 12 digits'),
+        ...alipayInAppProduct(env),
       }
     }
     if (!config.wechat && !config.alipay)

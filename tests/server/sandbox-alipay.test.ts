@@ -139,7 +139,8 @@ describe('alipay gateway protocol', () => {
     expect(await sdk.exec('alipay.trade.create', { bizContent: biz() }, { validateSign: true })).toMatchObject({ code: '40001', sub_code: 'isv.missing-parameter' })
     expect(await sdk.exec('alipay.trade.create', { bizContent: biz({ buyer_id: '12345' }) }, { validateSign: true })).toMatchObject({ code: '40004', sub_code: 'ACQ.INVALID_PARAMETER' })
     const user = await oauthUser()
-    const b = biz({ buyer_open_id: user.openId, product_code: 'JSAPI_PAY' })
+    expect(await sdk.exec('alipay.trade.create', { bizContent: biz({ buyer_open_id: user.openId, product_code: 'JSAPI_PAY' }) }, { validateSign: true })).toMatchObject({ code: '40001', sub_code: 'isv.missing-parameter', sub_msg: expect.stringContaining('op_app_id') })
+    const b = biz({ buyer_open_id: user.openId, product_code: 'JSAPI_PAY', op_app_id: '2021004100000001' })
     const created = await sdk.exec('alipay.trade.create', { bizContent: b }, { validateSign: true }) as Record<string, string>
     expect(created).toMatchObject({ code: '10000', out_trade_no: b.out_trade_no })
     const byTradeNo = await sdk.exec('alipay.trade.query', { bizContent: { trade_no: created.trade_no } }, { validateSign: true })

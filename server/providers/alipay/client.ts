@@ -194,7 +194,10 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
       if (!userId && !openId)
         throw new TypeError('alipay.trade.create needs buyer.userId or buyer.openId')
       const buyer = userId ? { buyer_id: userId } : { buyer_open_id: openId! }
-      const r = await call('alipay.trade.create', { bizContent: { ...order(input), product_code: 'JSAPI_PAY', ...buyer }, notifyUrl: input.notifyUrl })
+      // FACE_TO_FACE_PAYMENT is the documented default; JSAPI_PAY is the mini program product and names it (op_app_id).
+      const productCode = creds.createProductCode ?? 'FACE_TO_FACE_PAYMENT'
+      const product = productCode === 'JSAPI_PAY' ? { product_code: productCode, op_app_id: creds.opAppId } : { product_code: productCode }
+      const r = await call('alipay.trade.create', { bizContent: { ...order(input), ...product, ...buyer }, notifyUrl: input.notifyUrl })
       if (typeof r.trade_no !== 'string')
         throw new ProviderError('unavailable', 'MALFORMED', 'Alipay create answered without trade_no')
       return { tradeNo: r.trade_no }

@@ -36,8 +36,11 @@ export interface WechatPayClient {
   /** null when WeChat has no such order. */
   query: (outTradeNo: string) => Promise<WechatTransaction | null>
   close: (outTradeNo: string) => Promise<void>
-  /** The `getBrandWCPayRequest` / `uni.requestPayment` parameters, signed with the merchant key. */
-  jsapiParams: (appId: string, prepayId: string) => JsapiParams
+  /**
+   * The `getBrandWCPayRequest` / `uni.requestPayment` parameters, signed with the merchant key. `fixed` pins the
+   * timestamp and nonce (known-answer tests); by default they are now and 32 random upper-hex characters.
+   */
+  jsapiParams: (appId: string, prepayId: string, fixed?: { timeStamp: string, nonceStr: string }) => JsapiParams
 }
 
 /** RFC 3339 with +08:00, as WeChat documents (`2018-06-08T10:34:56+08:00`). */
@@ -151,9 +154,9 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
     async close(outTradeNo) {
       await post(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, { mchid: creds.mchId })
     },
-    jsapiParams(appId, prepayId) {
-      const timeStamp = String(Formatter.timestamp())
-      const nonceStr = randomBytes(16).toString('hex').toUpperCase()
+    jsapiParams(appId, prepayId, fixed) {
+      const timeStamp = fixed?.timeStamp ?? String(Formatter.timestamp())
+      const nonceStr = fixed?.nonceStr ?? randomBytes(16).toString('hex').toUpperCase()
       const pkg = `prepay_id=${prepayId}`
       const paySign = Rsa.sign(Formatter.joinedByLineFeed(appId, timeStamp, nonceStr, pkg), privateKey)
       return { appId, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign }
