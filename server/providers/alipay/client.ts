@@ -149,11 +149,14 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
   })
   const oauthBase = opts.oauthBase.replace(/\/+$/, '')
 
-  /** One gateway call; resolves only with a verified 10000 result, otherwise throws a ProviderError. */
+  /**
+   * One gateway call; resolves only with a verified 10000 result, otherwise throws a ProviderError. The timestamp is
+   * Beijing time whatever the server's time zone (alipay-sdk would stamp the process's local time).
+   */
   async function call(method: string, params: Record<string, unknown>): Promise<GatewayResult> {
     let result: GatewayResult
     try {
-      result = await sdk.exec(method, params, { validateSign: true }) as GatewayResult
+      result = await sdk.exec(method, { ...params, timestamp: toAlipayTime(new Date()) }, { validateSign: true }) as GatewayResult
     }
     catch (e) {
       const mapped = requestError(method, e, creds.alipayPublicKeyPem)
@@ -178,6 +181,7 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
   return {
     wapPayUrl(input) {
       return sdk.pageExecute('alipay.trade.wap.pay', 'GET', {
+        timestamp: toAlipayTime(new Date()),
         bizContent: { ...order(input), product_code: 'QUICK_WAP_WAY', quit_url: input.quitUrl },
         returnUrl: input.returnUrl,
         notifyUrl: input.notifyUrl,
