@@ -46,7 +46,7 @@ function notificationBody(transaction: object, apiV3Key: string, nonce = 'r4nd0m
 
 const TXN = { appid: 'wxd678efh567hg6787', mchid: '1230000109', out_trade_no: '1217752501201407033233368018', transaction_id: '4200000000202401011234567890', trade_type: 'NATIVE', trade_state: 'SUCCESS', trade_state_desc: '支付成功', amount: { total: 100, payer_total: 100, currency: 'CNY', payer_currency: 'CNY' } }
 
-describe('aEAD_AES_256_GCM in the live client (wechatpay-axios-plugin AesGcm) against wechatpay-java', () => {
+describe('the AEAD_AES_256_GCM of the live client (wechatpay-axios-plugin AesGcm) against wechatpay-java', () => {
   it('aeadAesCipherTest: "message" with nonce uluk4a9R25RW and aad associatedData', () => {
     const v = java.aead_aes_256_gcm
     expect(AesGcm.decrypt(v.ciphertext, java.apiv3_key, v.nonce, v.associated_data)).toBe(v.plaintext)

@@ -136,7 +136,7 @@ function expectOrderFields(body: Record<string, unknown>): void {
 }
 
 describe('wechat pay v3 requests on the wire', () => {
-  it('jSAPI prepay: POST /v3/pay/transactions/jsapi with payer.openid (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml)', async () => {
+  it('the JSAPI prepay: POST /v3/pay/transactions/jsapi with payer.openid (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml)', async () => {
     const r = await client().createJsapi({ ...order, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' })
     expect(r).toEqual({ prepayId: 'wx26112221580621e9b071c00d9e093b0000' })
     const [req] = wx.requests
@@ -197,7 +197,7 @@ describe('wechat pay v3 requests on the wire', () => {
   })
 })
 
-describe('jSAPI paySign (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_4.shtml, signature doc 4012365339)', () => {
+describe('the JSAPI paySign (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_4.shtml, signature doc 4012365339)', () => {
   it('reproduces the official test vector: appId\\ntimeStamp\\nnonceStr\\npackage\\n, signType RSA', () => {
     const params = createWechatPayClient({ ...creds, privateKeyPem: docKey }, wx.origin)
       .jsapiParams('wx2421b1c4370ec43b', 'wx201410272009395522657a690389285100', { timeStamp: '1554208460', nonceStr: '593BEC0C930BF1AFEB40B4A08C8FB242' })
