@@ -300,8 +300,8 @@ function implicitSandbox(host: string, publicUrl: string, databaseUrl: string | 
 
 /**
  * Reads the configuration from the environment. With no merchant credentials the server runs in
- * sandbox mode against its embedded simulator; with any of them it runs live and every missing or
- * malformed setting stops start-up with a message that names it.
+ * sandbox mode against its embedded simulator (where implicitSandbox allows it, or with CASHIER_MODE=sandbox);
+ * with any of them it runs live and every missing or malformed setting stops start-up with a message that names it.
  */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerConfig {
   if (env.CASHIER_MODE && env.CASHIER_MODE !== 'sandbox' && env.CASHIER_MODE !== 'live')
