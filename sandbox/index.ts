@@ -48,7 +48,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
   const app = new Hono()
   app.use('/wechatpay/v3/*', ctx.wechatSigner.middleware)
-  app.route('/', wechatSignerControl(ctx.wechatSigner))
+  app.route('/', wechatSignerControl(ctx.wechatSigner, ctx))
   app.route('/', wechatPayApi(ctx))
   app.route('/', wechatOauth(ctx))
   app.route('/', wechatPages(ctx))

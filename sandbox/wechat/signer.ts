@@ -11,15 +11,22 @@
  *
  * Control API (relative to the sandbox mount): `GET /api/wechat/signer` → state; `PUT /api/wechat/signer`
  * `{notifications: 'public_key' | 'certificate'}` (switch mode only) → state.
+ *
+ * Also `GET /wechatpay/v3/certificates` (merchant Authorization required): the platform certificate encrypted with
+ * the APIv3 key (AEAD_AES_256_GCM, associated_data `certificate`), or, for a public-key-only account, 404
+ * RESOURCE_NOT_EXISTS as WeChat answers merchants that have no platform certificate.
  */
 import type { MiddlewareHandler } from 'hono'
+import type { SandboxContext } from '../context'
 import type { SandboxKeys } from '../types'
 import type { WechatpaySignatureHeaders } from './crypto'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
 import forge from 'node-forge'
-import { signResponse } from './crypto'
+import { randomString, rfc3339Beijing } from '../core/ids'
+import { aes256GcmEncrypt, signResponse } from './crypto'
+import { authenticateMerchant, wxError, wxJson } from './pay-http'
 
 export type WechatSignerMode = 'public_key' | 'certificate' | 'switch'
 export const WECHAT_SIGNER_MODES: readonly WechatSignerMode[] = ['public_key', 'certificate', 'switch']
@@ -106,9 +113,27 @@ export class WechatSigner {
   }
 }
 
-/** `GET` / `PUT /api/wechat/signer`. */
-export function wechatSignerControl(signer: WechatSigner): Hono {
+/** `GET` / `PUT /api/wechat/signer`, and the certificate download `GET /wechatpay/v3/certificates`. */
+export function wechatSignerControl(signer: WechatSigner, ctx: SandboxContext): Hono {
   const app = new Hono()
+  app.get('/wechatpay/v3/certificates', async (c) => {
+    const call = await authenticateMerchant(c, ctx)
+    if (call instanceof Response)
+      return call
+    const cert = ctx.keys.wechat.platformCertificate
+    if (signer.mode === 'public_key' || !cert)
+      return wxError(ctx, { status: 404, code: 'RESOURCE_NOT_EXISTS', message: '无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥' })
+    const validity = forge.pki.certificateFromPem(cert.certificatePem).validity
+    const nonce = randomString(12)
+    return wxJson(ctx, 200, {
+      data: [{
+        serial_no: cert.serial,
+        effective_time: rfc3339Beijing(validity.notBefore.getTime()),
+        expire_time: rfc3339Beijing(validity.notAfter.getTime()),
+        encrypt_certificate: { algorithm: 'AEAD_AES_256_GCM', nonce, associated_data: 'certificate', ciphertext: aes256GcmEncrypt(cert.certificatePem, ctx.keys.wechat.apiV3Key, nonce, 'certificate') },
+      }],
+    })
+  })
   app.get('/api/wechat/signer', c => c.json(signer.state()))
   app.put('/api/wechat/signer', async (c) => {
     const body = await c.req.json<unknown>().catch(() => null)

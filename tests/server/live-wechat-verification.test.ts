@@ -11,9 +11,11 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyResponseSignature } from '../../sandbox/wechat/crypto'
 import { generatePlatformCertificate, WechatSigner } from '../../sandbox/wechat/signer'
+import { decryptCertificateList, downloadPlatformCertificates } from '../../server/providers/wechat/certificates'
 import { verifyWechatNotification } from '../../server/providers/wechat/notify'
 import { requestSerialHeader, wechatPayVerifierKeys } from '../../server/providers/wechat/verification'
 import { key, removeDir, startTestServer } from '../helpers/server'
+import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'
 
 const goVectors = JSON.parse(readFileSync(path.join(import.meta.dirname, '../fixtures/wechatpay-go/vectors.json'), 'utf8')) as {
   notify: { headers: Record<string, string>, body: string, certificate: string }
@@ -82,6 +84,18 @@ describe.each(['public_key', 'certificate', 'switch'] as const)('a merchant veri
       expect(serials.sort()).toEqual([keys.platformPublicKeyId, keys.platformCertificate!.serial].sort())
     expect(requestSerialHeader(creds)).toEqual({ 'Wechatpay-Serial': mode === 'certificate' ? keys.platformCertificate!.serial : keys.platformPublicKeyId })
   })
+
+  it('downloads its platform certificates from GET /v3/certificates, or learns it has none', async () => {
+    const keys = server.keys().wechat
+    const download = downloadPlatformCertificates({ mchId: keys.mchId, serial: keys.merchantSerial, privateKeyPem: keys.merchantPrivateKeyPem, apiV3Key: keys.apiV3Key, baseUrl: `${server.url}/sandbox/wechatpay` })
+    if (mode === 'public_key')
+      return expect(download).rejects.toMatchObject({ kind: 'not_found', providerCode: 'RESOURCE_NOT_EXISTS' })
+    const certs = await download
+    expect(certs.map(c => [c.serial, c.pem])).toEqual([[keys.platformCertificate!.serial, keys.platformCertificate!.certificatePem]])
+    await expect(downloadPlatformCertificates({ mchId: keys.mchId, serial: keys.merchantSerial, privateKeyPem: keys.merchantPrivateKeyPem, apiV3Key: 'x'.repeat(32), baseUrl: `${server.url}/sandbox/wechatpay` }))
+      .rejects
+      .toMatchObject({ providerCode: 'DECRYPT_FAILED' })
+  })
 })
 
 describe('the switch-over: notifications change signer mid-run', () => {
@@ -106,6 +120,21 @@ describe('the switch-over: notifications change signer mid-run', () => {
     expect((await payNative(server)).status).toBe('paid')
     expect((await setNotificationSigner('certificate')).body.notifications).toBe('certificate')
     expect((await payNative(server)).status).toBe('paid')
+  })
+
+  it('answers WeChat as its notification doc asks: 200 {"code":"SUCCESS"} once applied, 4xx with {code, message} JSON when refused (回调通知处理.md)', async () => {
+    const paid = await payNative(server)
+    const row = await server.services.db.selectFrom('orders').innerJoin('payment_attempts', 'payment_attempts.order_no', 'orders.order_no').select('orders.amount_fen').where('payment_attempts.out_trade_no', '=', paid.outTradeNo).executeTakeFirstOrThrow()
+    const keys = server.keys()
+    const good = craftNotification(keys, { out_trade_no: paid.outTradeNo, total: row.amount_fen })
+    const ok = await server.call('POST', '/api/notify/wechatpay', { rawBody: good.body, headers: good.headers })
+    expect(ok.status).toBe(200)
+    expect(ok.json).toEqual({ code: 'SUCCESS', message: '成功' })
+    const forged = craftNotification(keys, { out_trade_no: paid.outTradeNo, total: row.amount_fen }, { signWith: strangerKeyPem() })
+    const refused = await server.call('POST', '/api/notify/wechatpay', { rawBody: forged.body, headers: forged.headers })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(refused.json).toMatchObject({ code: expect.any(String), message: expect.any(String) })
   })
 
   it('refuses a signer that is not one of the two', async () => {
@@ -141,6 +170,22 @@ describe('the simulated signer', () => {
     expect(verifyResponseSignature(h, '{"a":1}', new X509Certificate(cert.certificatePem).publicKey).ok).toBe(true)
     expect(verifyResponseSignature(h, '{"a":1}', publicPair.publicKey).ok).toBe(false)
     expect(() => certOnly.setNotificationSigner('public_key')).toThrow(/only in switch mode/)
+  })
+})
+
+describe('the certificate list, against the encrypted GET /v3/certificates answer of wechatpay-java', () => {
+  const java = JSON.parse(readFileSync(path.join(import.meta.dirname, '../fixtures/wechatpay-java/vectors.json'), 'utf8')) as { apiv3_key: string, download_certificate_response: string, download_certificate_serial: string }
+
+  it('decrypts to the certificate its serial_no names', () => {
+    const [cert] = decryptCertificateList(java.download_certificate_response, java.apiv3_key)
+    expect(cert.serial).toBe(java.download_certificate_serial)
+    expect(cert.validTo.getUTCFullYear()).toBe(2028)
+  })
+
+  it('refuses it under another APIv3 key, or listed under another serial', () => {
+    expect(() => decryptCertificateList(java.download_certificate_response, 'a'.repeat(32))).toThrow(/does not decrypt/)
+    const relabelled = java.download_certificate_response.replace(java.download_certificate_serial, '1111111111111111111111111111111111111111')
+    expect(() => decryptCertificateList(relabelled, java.apiv3_key)).toThrow(/has serial/)
   })
 })
 
