@@ -1,6 +1,7 @@
 /** What every sandbox module shares: options, keys, faults, the store, and a logger that never throws. */
 import type { SandboxStore } from './store'
 import type { SandboxFaults, SandboxKeys } from './types'
+import type { WechatSigner } from './wechat/signer'
 
 export interface SandboxContext {
   keys: SandboxKeys
@@ -9,6 +10,8 @@ export interface SandboxContext {
   timeScale: number
   h5Domain: string
   faults: SandboxFaults
+  /** Signs WeChat Pay answers and notifications with the public key or the platform certificate. */
+  wechatSigner: WechatSigner
   random: () => number
   store: SandboxStore
   log: (obj: Record<string, unknown>, msg: string) => void

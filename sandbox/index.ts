@@ -21,6 +21,7 @@ import { wechatOauth } from './wechat/oauth'
 import { wechatPages } from './wechat/pages'
 import { wechatPayApi } from './wechat/pay-api'
 import { wxError } from './wechat/pay-http'
+import { WechatSigner, wechatSignerControl } from './wechat/signer'
 
 export type { Sandbox, SandboxFaults, SandboxKeys, SandboxOptions } from './types'
 
@@ -32,6 +33,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     timeScale: options.timeScale,
     h5Domain: options.h5Domain,
     faults: defaultFaults(),
+    wechatSigner: new WechatSigner(options.keys.wechat, options.wechatSigner ?? 'public_key'),
     random: options.random ?? Math.random,
     store: new SandboxStore(),
     log: (obj, msg) => {
@@ -45,6 +47,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const alipayNotifier = new AlipayNotifier(ctx)
 
   const app = new Hono()
+  app.use('/wechatpay/v3/*', ctx.wechatSigner.middleware)
+  app.route('/', wechatSignerControl(ctx.wechatSigner, ctx))
   app.route('/', wechatPayApi(ctx, notifier))
   app.route('/', wechatOauth(ctx))
   app.route('/', wechatPages(ctx))

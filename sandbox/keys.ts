@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer'
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto'
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { generatePlatformCertificate } from './wechat/signer'
 
 export const SANDBOX_KEYS_FILE = 'sandbox-keys.json'
 
@@ -61,6 +62,7 @@ export function generateSandboxKeys(): SandboxKeys {
       platformPrivateKeyPem: platform.privateKeyPem,
       platformPublicKeyPem: platform.publicKeyPem,
       platformPublicKeyId: `PUB_KEY_ID_${digits(32)}`,
+      platformCertificate: generatePlatformCertificate(),
       apiV3Key: alnum(32),
     },
     alipay: {

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono'
+import type { PlatformCertificateKeys, WechatSignerMode } from './wechat/signer'
 
 /** Key material the sandbox generates at first start into the data directory (never committed). */
 export interface SandboxKeys {
@@ -19,6 +20,8 @@ export interface SandboxKeys {
     platformPublicKeyPem: string
     /** `PUB_KEY_ID_…`, sent as Wechatpay-Serial. */
     platformPublicKeyId: string
+    /** The platform certificate the older merchants verify with (absent from key files made before it existed). */
+    platformCertificate?: PlatformCertificateKeys
     /** 32 ASCII chars. */
     apiV3Key: string
   }
@@ -66,6 +69,8 @@ export interface SandboxOptions {
   timeScale: number
   /** The H5 pay page checks the Referer host against this (WeChat's "H5 payment domain"). */
   h5Domain: string
+  /** How the simulated merchant account verifies WeChat Pay (see wechat/signer.ts); `public_key` by default. */
+  wechatSigner?: WechatSignerMode
   /** Random source for fault decisions; tests may pass a seeded one. */
   random?: () => number
   log?: (obj: Record<string, unknown>, msg: string) => void

@@ -8,6 +8,7 @@ import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { adminRoutes } from './admin/local-admin'
+import { healthReport } from './health/report'
 import { HttpError } from './http/errors'
 import { rateLimit } from './http/rate-limit'
 import { clientIp } from './http/request'
@@ -123,6 +124,17 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   mountDocs(app, opts.version)
 
   app.get('/healthz', c => c.json({ ok: true, mode: s.config.mode }))
+  app.get('/api/health', (c) => {
+    c.header('Cache-Control', 'no-store')
+    return c.json(healthReport(s.config, { version: opts.version, sandboxMounted: !!opts.sandbox, methods: s.providers.methods() }))
+  })
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/api/health',
+    tags: ['operations'],
+    summary: 'Mode, configured providers and methods, and (live mode) the console settings and credentials that need the merchant\'s attention',
+    responses: { 200: { description: 'A HealthReport (server/health/report.ts); ids only, never a secret' } },
+  })
 
   if (opts.sandbox)
     app.route('/sandbox', opts.sandbox.app)

@@ -1,5 +1,8 @@
+import type { WechatSignerMode } from '../sandbox/wechat/signer'
+import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { WECHAT_SIGNER_MODES } from '../sandbox/wechat/signer'
 
 /** Where the provider APIs live; the sandbox's URLs by default, the real hosts in live mode. */
 export interface ProviderBases {
@@ -10,24 +13,44 @@ export interface ProviderBases {
   alipayOAuth: string
 }
 
+/** A WeChat Pay platform certificate (平台证书): responses and notifications signed with it carry its serial. */
+export interface PlatformCertificate {
+  /** Upper-case hex, as WeChat sends it in Wechatpay-Serial. */
+  serial: string
+  pem: string
+  /** The certificate's notAfter. */
+  validTo: Date
+}
+
 export interface WechatCredentials {
-  appId: string
-  appSecret: string
+  /** The official account (公众号) for JSAPI in WeChat; absent for a merchant that only pays in its mini program. */
+  appId?: string
+  appSecret?: string
   miniProgramAppId?: string
   miniProgramSecret?: string
   mchId: string
   serial: string
   privateKeyPem: string
-  platformPublicKeyPem: string
-  platformPublicKeyId: string
+  /** The WeChat Pay public key (微信支付公钥) and its id `PUB_KEY_ID_…`; absent for a platform-certificate merchant. */
+  platformPublicKeyPem?: string
+  platformPublicKeyId?: string
+  /** Platform certificates by serial (the older mode; both are accepted during WeChat's switch-over). */
+  platformCertificates?: PlatformCertificate[]
   apiV3Key: string
 }
+
+/** The product_code of alipay.trade.create for the in-app (tradePay) payment, as the merchant's contract has it. */
+export type AlipayCreateProductCode = 'FACE_TO_FACE_PAYMENT' | 'JSAPI_PAY'
 
 export interface AlipayCredentials {
   appId: string
   privateKeyPem: string
   alipayPublicKeyPem: string
   sellerId?: string
+  /** FACE_TO_FACE_PAYMENT (当面付, the documented default) unless the contract is the mini program product JSAPI_PAY. */
+  createProductCode?: AlipayCreateProductCode
+  /** JSAPI_PAY only: the mini program the cashier opens in (op_app_id). */
+  opAppId?: string
 }
 
 export interface ServerConfig {
@@ -74,6 +97,11 @@ export interface ServerConfig {
    * point the provider base URLs at it and give every process the same DATA_DIR for the keys.
    */
   sandboxEmbedded: boolean
+  /**
+   * Sandbox mode only: how the simulated WeChat Pay account verifies (SANDBOX_WECHATPAY_SIGNER): `public_key`
+   * (default), `certificate`, or `switch` (both, as during WeChat's switch-over). The server holds the matching keys.
+   */
+  sandboxWechatSigner: WechatSignerMode
   bases: ProviderBases
   /** Webhooks: the default endpoint (WEBHOOK_URL + WEBHOOK_SECRET); endpoints can also be registered by API. */
   webhookUrl?: string
@@ -142,15 +170,6 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`)
 }
 
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = env[name]
-  if (raw === undefined || raw === '')
-    return fallback
-  if (!(values as readonly string[]).includes(raw))
-    throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`)
-  return raw as T
-}
-
 function url(env: Env, name: string, fallback: string): string {
   const raw = env[name] || fallback
   let u: URL
@@ -163,6 +182,16 @@ function url(env: Env, name: string, fallback: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`)
   return raw.replace(/\/+$/, '')
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '')
+    return fallback
+  const found = values.find(v => v === raw)
+  if (!found)
+    throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`)
+  return found
 }
 
 /** A PEM given inline or as a path to a file. */
@@ -187,23 +216,128 @@ function required(env: Env, name: string, pattern: RegExp, hint: string): string
   return raw
 }
 
-const LIVE_MARKERS = ['WECHATPAY_MCHID', 'WECHAT_APPID', 'ALIPAY_APP_ID']
+/** Both settings of a pair, or neither; a half names the missing one. */
+function pair(env: Env, a: string, b: string): boolean {
+  if (!env[a] && !env[b])
+    return false
+  if (!env[a])
+    throw new ConfigError(a, `is required when ${b} is set`)
+  if (!env[b])
+    throw new ConfigError(b, `is required when ${a} is set`)
+  return true
+}
+
+const CERT_PATTERN = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/** WECHATPAY_PLATFORM_CERTS: comma-separated PEM files (or inline PEM text), each holding one or more certificates. */
+function platformCertificates(env: Env, name: string): PlatformCertificate[] {
+  const raw = env[name] ?? ''
+  const texts = raw.includes('-----BEGIN')
+    ? [raw]
+    : raw.split(',').map(s => s.trim()).filter(Boolean).map((file) => {
+        if (!existsSync(file))
+          throw new ConfigError(name, `file not found: ${file}`)
+        return readFileSync(file, 'utf8')
+      })
+  const certs: PlatformCertificate[] = []
+  for (const text of texts) {
+    const found = text.replace(/\\n/g, '\n').match(CERT_PATTERN) ?? []
+    if (found.length === 0)
+      throw new ConfigError(name, 'holds no certificate in PEM form (-----BEGIN CERTIFICATE-----)')
+    for (const pemText of found) {
+      let x509: X509Certificate
+      try {
+        x509 = new X509Certificate(pemText)
+      }
+      catch (e) {
+        throw new ConfigError(name, `holds a certificate that does not parse: ${(e as Error).message}`)
+      }
+      if (x509.publicKey.asymmetricKeyType !== 'rsa')
+        throw new ConfigError(name, 'holds a certificate whose key is not RSA (WECHATPAY2-SHA256-RSA2048 needs RSA)')
+      certs.push({ serial: x509.serialNumber.toUpperCase(), pem: pemText, validTo: new Date(x509.validTo) })
+    }
+  }
+  return certs
+}
+
+/** The official account and the mini program are each optional, but each needs its appid and its secret. */
+function wechatApps(env: Env): Pick<WechatCredentials, 'appId' | 'appSecret' | 'miniProgramAppId' | 'miniProgramSecret'> {
+  const apps: Pick<WechatCredentials, 'appId' | 'appSecret' | 'miniProgramAppId' | 'miniProgramSecret'> = {}
+  if (pair(env, 'WECHAT_APPID', 'WECHAT_APP_SECRET')) {
+    apps.appId = required(env, 'WECHAT_APPID', /^wx[0-9a-f]{16}$/i, 'an appid looks like wx followed by 16 hex digits')
+    apps.appSecret = required(env, 'WECHAT_APP_SECRET', /^[0-9a-f]{32}$/i, '32 hex digits')
+  }
+  if (pair(env, 'WECHAT_MP_APPID', 'WECHAT_MP_SECRET')) {
+    apps.miniProgramAppId = required(env, 'WECHAT_MP_APPID', /^wx[0-9a-f]{16}$/i, 'an appid looks like wx followed by 16 hex digits')
+    apps.miniProgramSecret = required(env, 'WECHAT_MP_SECRET', /^[0-9a-f]{32}$/i, '32 hex digits')
+  }
+  if (!apps.appId && !apps.miniProgramAppId)
+    throw new ConfigError('WECHAT_APPID', 'WeChat Pay needs an official account (WECHAT_APPID + WECHAT_APP_SECRET), a mini program (WECHAT_MP_APPID + WECHAT_MP_SECRET), or both')
+  return apps
+}
+
+/** How WeChat Pay's answers are verified: the public key, platform certificates, or both during the switch-over. */
+function wechatVerification(env: Env): Pick<WechatCredentials, 'platformPublicKeyPem' | 'platformPublicKeyId' | 'platformCertificates'> {
+  const out: Pick<WechatCredentials, 'platformPublicKeyPem' | 'platformPublicKeyId' | 'platformCertificates'> = {}
+  if (pair(env, 'WECHATPAY_PUBLIC_KEY', 'WECHATPAY_PUBLIC_KEY_ID')) {
+    out.platformPublicKeyPem = pem(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC')
+    out.platformPublicKeyId = required(env, 'WECHATPAY_PUBLIC_KEY_ID', /^PUB_KEY_ID_\d+$/, 'PUB_KEY_ID_ followed by digits')
+  }
+  if (env.WECHATPAY_PLATFORM_CERTS)
+    out.platformCertificates = platformCertificates(env, 'WECHATPAY_PLATFORM_CERTS')
+  if (!out.platformPublicKeyId && !out.platformCertificates)
+    throw new ConfigError('WECHATPAY_PUBLIC_KEY', 'is required in live mode (with WECHATPAY_PUBLIC_KEY_ID), unless the merchant still verifies with platform certificates (WECHATPAY_PLATFORM_CERTS)')
+  return out
+}
+
+/** ALIPAY_CREATE_PRODUCT_CODE and, for the mini program product JSAPI_PAY, the ALIPAY_OP_APP_ID it needs. */
+function alipayInAppProduct(env: Env): Pick<AlipayCredentials, 'createProductCode' | 'opAppId'> {
+  const createProductCode = oneOf<AlipayCreateProductCode>(env, 'ALIPAY_CREATE_PRODUCT_CODE', ['FACE_TO_FACE_PAYMENT', 'JSAPI_PAY'], 'FACE_TO_FACE_PAYMENT')
+  if (createProductCode !== 'JSAPI_PAY') {
+    if (env.ALIPAY_OP_APP_ID)
+      throw new ConfigError('ALIPAY_OP_APP_ID', 'is used only with ALIPAY_CREATE_PRODUCT_CODE=JSAPI_PAY')
+    return { createProductCode }
+  }
+  return { createProductCode, opAppId: required(env, 'ALIPAY_OP_APP_ID', /^\d{16}$/, 'the mini program\'s app id, 16 digits') }
+}
+
+const LIVE_MARKERS = ['WECHATPAY_MCHID', 'WECHAT_APPID', 'WECHAT_MP_APPID', 'ALIPAY_APP_ID']
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/**
+ * Sandbox mode without CASHIER_MODE=sandbox only where it cannot be production: bound to loopback, the embedded
+ * database, a plain-http public URL. Anything else is most likely a live server whose credentials were mistyped,
+ * and a sandbox there would let anyone pay its orders through /sandbox.
+ */
+function implicitSandbox(host: string, publicUrl: string, databaseUrl: string | undefined): 'sandbox' {
+  const why = !LOOPBACK_HOSTS.has(host)
+    ? `HOST is ${host}, not a loopback address`
+    : databaseUrl
+      ? 'DATABASE_URL is set'
+      : publicUrl.startsWith('https:') ? 'PUBLIC_URL is https' : undefined
+  if (why)
+    throw new ConfigError('CASHIER_MODE', `no merchant credentials are set and ${why}: set CASHIER_MODE=sandbox to run the sandbox here on purpose, or set the live credentials (none of ${LIVE_MARKERS.join(', ')} is set)`)
+  return 'sandbox'
+}
 
 /**
  * Reads the configuration from the environment. With no merchant credentials the server runs in
- * sandbox mode against its embedded simulator; with any of them it runs live and every missing or
- * malformed setting stops start-up with a message that names it.
+ * sandbox mode against its embedded simulator (where implicitSandbox allows it, or with CASHIER_MODE=sandbox);
+ * with any of them it runs live and every missing or malformed setting stops start-up with a message that names it.
  */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerConfig {
-  const mode = env.CASHIER_MODE === 'sandbox' || env.CASHIER_MODE === 'live'
-    ? env.CASHIER_MODE
-    : LIVE_MARKERS.some(k => env[k]) ? 'live' : 'sandbox'
+  if (env.CASHIER_MODE && env.CASHIER_MODE !== 'sandbox' && env.CASHIER_MODE !== 'live')
+    throw new ConfigError('CASHIER_MODE', `must be sandbox or live, got "${env.CASHIER_MODE}"`)
   const host = env.HOST || '127.0.0.1'
   const port = int(env, 'PORT', 8080)
   const publicUrl = url(env, 'PUBLIC_URL', `http://${host}:${port}`)
   const databaseUrl = env.DATABASE_URL || undefined
   if (databaseUrl && !/^postgres(?:ql)?:\/\//.test(databaseUrl))
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://')
+  const mode = env.CASHIER_MODE === 'sandbox' || env.CASHIER_MODE === 'live'
+    ? env.CASHIER_MODE
+    : LIVE_MARKERS.some(k => env[k]) ? 'live' : implicitSandbox(host, publicUrl, databaseUrl)
 
   const sandboxBase = `${publicUrl}/sandbox`
   const live = mode === 'live'
@@ -237,6 +371,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     rateLimitPerKey: int(env, 'RATE_LIMIT_PER_KEY', 1200),
     sandboxTimeScale: num(env, 'SANDBOX_TIME_SCALE', 1),
     sandboxEmbedded: bool(env, 'SANDBOX_EMBEDDED', true),
+    sandboxWechatSigner: oneOf(env, 'SANDBOX_WECHATPAY_SIGNER', WECHAT_SIGNER_MODES, 'public_key'),
     bases,
     webhookUrl: env.WEBHOOK_URL ? url(env, 'WEBHOOK_URL', env.WEBHOOK_URL) : undefined,
     webhookSecret: env.WEBHOOK_SECRET || undefined,
@@ -262,17 +397,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
   if (live) {
     if (!config.merchantName)
       throw new ConfigError('MERCHANT_NAME', 'is required in live mode')
-    if (env.WECHATPAY_MCHID || env.WECHAT_APPID) {
+    if (config.demo)
+      throw new ConfigError('DEMO', 'must be off in live mode: the demo endpoint lets anyone create real orders of any amount and subject')
+    if (env.WECHATPAY_MCHID || env.WECHAT_APPID || env.WECHAT_MP_APPID) {
       config.wechat = {
-        appId: required(env, 'WECHAT_APPID', /^wx[0-9a-f]{16}$/i, 'an appid looks like wx followed by 16 hex digits'),
-        appSecret: required(env, 'WECHAT_APP_SECRET', /^[0-9a-f]{32}$/i, '32 hex digits'),
-        miniProgramAppId: env.WECHAT_MP_APPID || undefined,
-        miniProgramSecret: env.WECHAT_MP_SECRET || undefined,
+        ...wechatApps(env),
         mchId: required(env, 'WECHATPAY_MCHID', /^\d{8,12}$/, '8–12 digits'),
         serial: required(env, 'WECHATPAY_SERIAL', /^[0-9A-F]{8,40}$/i, 'the merchant API certificate serial, hex'),
         privateKeyPem: pem(env, 'WECHATPAY_PRIVATE_KEY_PATH', 'PRIVATE'),
-        platformPublicKeyPem: pem(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC'),
-        platformPublicKeyId: required(env, 'WECHATPAY_PUBLIC_KEY_ID', /^PUB_KEY_ID_\d+$/, 'PUB_KEY_ID_ followed by digits'),
+        ...wechatVerification(env),
         apiV3Key: required(env, 'WECHATPAY_APIV3_KEY', /^[\x21-\x7E]{32}$/, '32 printable ASCII characters'),
       }
     }
@@ -281,9 +414,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
         appId: required(env, 'ALIPAY_APP_ID', /^\d{16}$/, '16 digits'),
         privateKeyPem: pem(env, 'ALIPAY_PRIVATE_KEY_PATH', 'PRIVATE'),
         alipayPublicKeyPem: pem(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC'),
-        sellerId: env.ALIPAY_SELLER_ID || undefined,
+        // Notifications are checked against it: without it a notification for another seller's trade would be taken.
+        sellerId: required(env, 'ALIPAY_SELLER_ID', /^2088\d{12}$/, 'the seller\'s Alipay user id, 2088 followed by 12 digits'),
+        ...alipayInAppProduct(env),
       }
     }
+    if (!config.wechat && !config.alipay)
+      throw new ConfigError('CASHIER_MODE', 'is live, but neither WeChat Pay (WECHATPAY_MCHID …) nor Alipay (ALIPAY_APP_ID …) is configured')
     if (!new URL(publicUrl).protocol.startsWith('https'))
       throw new ConfigError('PUBLIC_URL', 'must be https:// in live mode (WeChat and Alipay require it)')
   }

@@ -5,7 +5,7 @@
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
 import { rsaVerify } from '../core/rsa'
-import { parseBeijingDateTime } from './ids'
+import { beijingDateTime, parseBeijingDateTime } from './ids'
 import { buildSignedResponse, requestSignString, verifyRequest } from './sign'
 
 /** A gateway answer other than success: the public code, its message and the detailed sub code. */
@@ -71,6 +71,9 @@ export async function readGatewayParams(c: Context): Promise<Record<string, stri
   return params
 }
 
+/** How far the request timestamp may be from Beijing time (the simulator's choice; Alipay does not publish its window). */
+export const TIMESTAMP_WINDOW_MS = 15 * 60_000
+
 /** The common-parameter checks Alipay's gateway runs before the signature; null when they pass. */
 export function checkCommonParams(ctx: SandboxContext, params: Record<string, string>): AliError | null {
   const missing = (name: string): AliError => aliError('40001', `isv.missing-${name}`, `缺少必选参数 ${name}`)
@@ -90,8 +93,12 @@ export function checkCommonParams(ctx: SandboxContext, params: Record<string, st
     return aliError('40002', 'isv.invalid-signature-type', `无效的签名类型 ${params.sign_type} (only RSA2)`)
   if (!params.timestamp)
     return missing('timestamp')
-  if (parseBeijingDateTime(params.timestamp) === null)
+  const sentAt = parseBeijingDateTime(params.timestamp)
+  if (sentAt === null)
     return aliError('40002', 'isv.invalid-timestamp', '非法的时间戳参数 (timestamp must be yyyy-MM-dd HH:mm:ss)')
+  // The timestamp is Beijing time (the official SDK's DATE_TIMEZONE is GMT+8): a server stamping its UTC clock is 8 h off.
+  if (Math.abs(sentAt - Date.now()) > TIMESTAMP_WINDOW_MS)
+    return aliError('40002', 'isv.invalid-timestamp', `非法的时间戳参数 (${params.timestamp} is more than ${TIMESTAMP_WINDOW_MS / 60_000} minutes from Beijing time ${beijingDateTime()})`)
   if (!params.version)
     return missing('version')
   if (params.version !== '1.0')

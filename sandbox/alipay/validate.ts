@@ -132,6 +132,14 @@ export function validateTradeBiz(kind: AliTradeKind, biz: Record<string, unknown
     return missing('product_code')
   if (productCode !== undefined && !spec.allowed.includes(productCode))
     return invalid('product_code', `${productCode} 不支持此接口 (expected ${spec.allowed.join(' or ')})`)
+  // JSAPI_PAY is the mini program product: it names the mini program the cashier opens in (AlipayTradeCreateModel).
+  if (kind === 'create' && productCode === 'JSAPI_PAY') {
+    const opAppId = optStr(biz, 'op_app_id', 32)
+    if (isErr(opAppId))
+      return opAppId
+    if (opAppId === undefined)
+      return missing('op_app_id')
+  }
 
   const body = optStr(biz, 'body', 128)
   if (isErr(body))

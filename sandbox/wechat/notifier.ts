@@ -10,7 +10,7 @@ import type { NotificationRecord } from './types'
 import { randomBytes } from 'node:crypto'
 import { newEventId, randomString, rfc3339Beijing } from '../core/ids'
 import { Notifier } from '../core/notifier'
-import { aes256GcmEncrypt, signResponse, SIGNTEST_PREFIX } from './crypto'
+import { aes256GcmEncrypt, SIGNTEST_PREFIX } from './crypto'
 
 /** Seconds between attempts after a failed one: 15 retries, about 24 h 4 min in total. */
 export const NOTIFY_RETRY_SCHEDULE_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]
@@ -53,13 +53,12 @@ export class WechatNotifier {
   private readonly notifier: Notifier<NotificationRecord, string>
 
   constructor(private readonly ctx: SandboxContext) {
-    const wx = ctx.keys.wechat
     this.notifier = new Notifier(ctx, {
       label: 'wechatpay notify',
       retrySchedule: NOTIFY_RETRY_SCHEDULE_S,
       ledger: ctx.store.wxOrders,
       request: (_record, body, _n, corrupt) => ({
-        headers: { ...signResponse(body, wx.platformPrivateKeyPem, wx.platformPublicKeyId), 'Content-Type': 'application/json' },
+        headers: { ...ctx.wechatSigner.notificationHeaders(body), 'Content-Type': 'application/json' },
         body: corrupt ? corruptCiphertext(body) : body,
       }),
       acknowledged: status => status === 200 || status === 204,

@@ -5,7 +5,7 @@
 import type { Context } from 'hono'
 import type { SandboxContext } from '../context'
 import { randomHex } from '../core/ids'
-import { signResponse, verifyRequestSignature } from './crypto'
+import { verifyRequestSignature } from './crypto'
 
 /** A WeChat Pay v3 error body. */
 export interface WxApiError {
@@ -19,7 +19,7 @@ export interface WxApiError {
 export function wxSigned(ctx: SandboxContext, status: number, body: string | null): Response {
   const text = body ?? ''
   const headers = new Headers({
-    ...signResponse(text, ctx.keys.wechat.platformPrivateKeyPem, ctx.keys.wechat.platformPublicKeyId),
+    ...ctx.wechatSigner.responseHeaders(text),
     'Request-ID': randomHex(16).toUpperCase(),
   })
   if (body !== null)

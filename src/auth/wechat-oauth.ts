@@ -18,22 +18,37 @@ export interface OAuthReturn {
 /** Parameters the providers add on the way back, all removed together. */
 const RETURN_PARAMS = ['code', 'auth_code', 'state', 'app_id', 'source', 'scope']
 
+/** The query string inside a hash route (`#/pages/checkout/checkout?orderNo=O1` → `orderNo=O1`), and what precedes it. */
+function splitHash(hash: string): { route: string, params: URLSearchParams } {
+  const at = hash.indexOf('?')
+  return at < 0 ? { route: hash, params: new URLSearchParams() } : { route: hash.slice(0, at), params: new URLSearchParams(hash.slice(at + 1)) }
+}
+
 /**
- * Reads `code` (WeChat) or `auth_code` (Alipay) and `state` from `location.search` (both put them
- * before the `#`, even for hash-routed pages) and removes them from the address bar with
+ * Reads `code` (WeChat) or `auth_code` (Alipay) and `state` and removes them from the address bar with
  * `history.replaceState` at once, so a refresh can never replay a used code. Call it before any request.
+ *
+ * WeChat puts them in `location.search`, before the `#`, even for hash-routed pages. Where Alipay puts them when
+ * `redirect_uri` carries a `#` is not documented: if it appends them to the whole URL they land in the hash route's
+ * query, so that is read too (the query before the `#` wins) and cleaned the same way.
  */
 export function takeOAuthReturn(host: OAuthHost): OAuthReturn | undefined {
   const params = new URLSearchParams(host.location.search)
-  const wechatCode = params.get('code')
-  const alipayCode = params.get('auth_code')
-  const state = params.get('state')
-  if (!wechatCode && !alipayCode && !state)
+  const hash = splitHash(host.location.hash)
+  const inSearch = params.has('code') || params.has('auth_code') || params.has('state')
+  const inHash = !inSearch && (hash.params.has('auth_code') || hash.params.has('code'))
+  if (!inSearch && !inHash)
     return undefined
+  const found = inSearch ? params : hash.params
+  const wechatCode = found.get('code')
+  const alipayCode = found.get('auth_code')
+  const state = found.get('state')
   for (const name of RETURN_PARAMS)
-    params.delete(name)
+    found.delete(name)
   const rest = params.toString()
-  host.history.replaceState(host.history.state, '', `${host.location.pathname}${rest ? `?${rest}` : ''}${host.location.hash}`)
+  const hashRest = hash.params.toString()
+  const cleanHash = inHash ? `${hash.route}${hashRest ? `?${hashRest}` : ''}` : host.location.hash
+  host.history.replaceState(host.history.state, '', `${host.location.pathname}${rest ? `?${rest}` : ''}${cleanHash}`)
   if (alipayCode)
     return { code: alipayCode, state: state ?? '', provider: 'alipay' }
   return wechatCode ? { code: wechatCode, state: state ?? '', provider: 'wechat' } : undefined

@@ -22,6 +22,7 @@ export async function startTestServer(opts: { dataDir?: string, env?: Record<str
   // TEST_DATABASE_URL (vitest project server-pg): a real PostgreSQL, one database per data directory; else PGlite.
   const databaseUrl = process.env.TEST_DATABASE_URL ? await testDatabaseUrl(process.env.TEST_DATABASE_URL, dataDir) : undefined
   const config = loadConfig({
+    CASHIER_MODE: 'sandbox',
     PORT: '0',
     HOST: '127.0.0.1',
     PUBLIC_URL: 'http://127.0.0.1:0',

@@ -21,6 +21,9 @@ beforeAll(async () => {
     gateway: h.gateway,
     camelcase: false,
   })
+  // alipay-sdk stamps requests with the process's local time, and Alipay reads the timestamp as Beijing time.
+  const exec = sdk.exec.bind(sdk)
+  sdk.exec = (method, params = {}, options) => exec(method, { timestamp: toAlipayTime(new Date()), ...params }, options)
 })
 
 beforeEach(async () => {
@@ -78,6 +81,13 @@ describe('alipay gateway protocol', () => {
     expect(json.alipay_trade_precreate_response.qr_code).toMatch(/^https:\/\/qr\.alipay\.com\/bax/)
   })
 
+  it('a timestamp that is not Beijing time (a UTC clock, 8 h behind) → 40002 isv.invalid-timestamp', async () => {
+    const utc = new Date().toISOString().slice(0, 19).replace('T', ' ')
+    const { json } = await rawGateway({ method: 'alipay.trade.query', biz_content: '{"out_trade_no":"X1"}', timestamp: utc })
+    expect(json.error_response).toMatchObject({ code: '40002', sub_code: 'isv.invalid-timestamp' })
+    expect((await rawGateway({ method: 'alipay.trade.query', biz_content: '{"out_trade_no":"X1"}' })).json.alipay_trade_query_response).toMatchObject({ sub_code: 'ACQ.TRADE_NOT_EXIST' })
+  })
+
   it('a forged request sign → signed error_response 40002 isv.invalid-signature', async () => {
     const forged = signRequest({ anything: 'else' }, h.keys.alipay.appPrivateKeyPem)
     const { text, json } = await rawGateway({ method: 'alipay.trade.query', biz_content: '{"out_trade_no":"X1"}' }, { sign: forged })
@@ -88,8 +98,9 @@ describe('alipay gateway protocol', () => {
     expect(verifyResponse(signed.content, signed.sign, h.keys.alipay.alipayPublicKeyPem)).toBe(true)
 
     const tampered: Record<string, string> = { method: 'alipay.trade.query', biz_content: '{"out_trade_no":"X1"}' }
-    const sign = signRequest({ app_id: h.keys.alipay.appId, charset: 'utf-8', sign_type: 'RSA2', timestamp: '2026-01-01 00:00:00', version: '1.0', ...tampered }, h.keys.alipay.appPrivateKeyPem)
-    const replay = await rawGateway({ ...tampered, timestamp: '2026-01-01 00:00:00', biz_content: '{"out_trade_no":"X2"}' }, { sign })
+    const ts = toAlipayTime(new Date())
+    const sign = signRequest({ app_id: h.keys.alipay.appId, charset: 'utf-8', sign_type: 'RSA2', timestamp: ts, version: '1.0', ...tampered }, h.keys.alipay.appPrivateKeyPem)
+    const replay = await rawGateway({ ...tampered, timestamp: ts, biz_content: '{"out_trade_no":"X2"}' }, { sign })
     expect(replay.json.error_response.sub_code).toBe('isv.invalid-signature')
   })
 
@@ -139,7 +150,8 @@ describe('alipay gateway protocol', () => {
     expect(await sdk.exec('alipay.trade.create', { bizContent: biz() }, { validateSign: true })).toMatchObject({ code: '40001', sub_code: 'isv.missing-parameter' })
     expect(await sdk.exec('alipay.trade.create', { bizContent: biz({ buyer_id: '12345' }) }, { validateSign: true })).toMatchObject({ code: '40004', sub_code: 'ACQ.INVALID_PARAMETER' })
     const user = await oauthUser()
-    const b = biz({ buyer_open_id: user.openId, product_code: 'JSAPI_PAY' })
+    expect(await sdk.exec('alipay.trade.create', { bizContent: biz({ buyer_open_id: user.openId, product_code: 'JSAPI_PAY' }) }, { validateSign: true })).toMatchObject({ code: '40001', sub_code: 'isv.missing-parameter', sub_msg: expect.stringContaining('op_app_id') })
+    const b = biz({ buyer_open_id: user.openId, product_code: 'JSAPI_PAY', op_app_id: '2021004100000001' })
     const created = await sdk.exec('alipay.trade.create', { bizContent: b }, { validateSign: true }) as Record<string, string>
     expect(created).toMatchObject({ code: '10000', out_trade_no: b.out_trade_no })
     const byTradeNo = await sdk.exec('alipay.trade.query', { bizContent: { trade_no: created.trade_no } }, { validateSign: true })
@@ -163,7 +175,8 @@ describe('alipay gateway protocol', () => {
 
   it('wap.pay works as a POST form too (pageExecute POST), and errors render as a page', async () => {
     const b = biz({ product_code: 'QUICK_WAP_WAY' })
-    const form = sdk.pageExecute('alipay.trade.wap.pay', 'POST', { bizContent: b, returnUrl: 'http://127.0.0.1:5173/r', notifyUrl: h.notifyUrl })
+    const timestamp = toAlipayTime(new Date())
+    const form = sdk.pageExecute('alipay.trade.wap.pay', 'POST', { timestamp, bizContent: b, returnUrl: 'http://127.0.0.1:5173/r', notifyUrl: h.notifyUrl })
     const action = /action="([^"]+)"/.exec(form)![1]
     const fields = Object.fromEntries(Array.from(form.matchAll(/name="([^"]+)" value="([^"]*)"/g), m => [m[1], m[2].replace(/&quot;/g, '"')]))
     const page = await fetch(action, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })
@@ -171,9 +184,9 @@ describe('alipay gateway protocol', () => {
     expect(html).toContain('确认付款')
     expect(html).toContain('¥1.00')
 
-    const noProduct = sdk.pageExecute('alipay.trade.wap.pay', 'GET', { bizContent: biz(), notifyUrl: h.notifyUrl })
+    const noProduct = sdk.pageExecute('alipay.trade.wap.pay', 'GET', { timestamp, bizContent: biz(), notifyUrl: h.notifyUrl })
     expect(await (await fetch(noProduct)).text()).toContain('isv.missing-parameter')
-    const forged = sdk.pageExecute('alipay.trade.wap.pay', 'GET', { bizContent: b, notifyUrl: h.notifyUrl }).replace(/total_amount%22%3A%221\.00/, 'total_amount%22%3A%220.01')
+    const forged = sdk.pageExecute('alipay.trade.wap.pay', 'GET', { timestamp, bizContent: b, notifyUrl: h.notifyUrl }).replace(/total_amount%22%3A%221\.00/, 'total_amount%22%3A%220.01')
     expect(await (await fetch(forged)).text()).toContain('isv.invalid-signature')
   })
 })

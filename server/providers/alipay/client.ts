@@ -173,11 +173,14 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
   })
   const oauthBase = opts.oauthBase.replace(/\/+$/, '')
 
-  /** One gateway call; resolves only with a verified 10000 result, otherwise throws a ProviderError. */
+  /**
+   * One gateway call; resolves only with a verified 10000 result, otherwise throws a ProviderError. The timestamp is
+   * Beijing time whatever the server's time zone (alipay-sdk would stamp the process's local time).
+   */
   async function call(method: string, params: Record<string, unknown>): Promise<GatewayResult> {
     let result: GatewayResult
     try {
-      result = await sdk.exec(method, params, { validateSign: true }) as GatewayResult
+      result = await sdk.exec(method, { ...params, timestamp: toAlipayTime(new Date()) }, { validateSign: true }) as GatewayResult
     }
     catch (e) {
       const mapped = requestError(method, e, creds.alipayPublicKeyPem)
@@ -202,6 +205,7 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
   return {
     wapPayUrl(input) {
       return sdk.pageExecute('alipay.trade.wap.pay', 'GET', {
+        timestamp: toAlipayTime(new Date()),
         bizContent: { ...order(input), product_code: 'QUICK_WAP_WAY', quit_url: input.quitUrl },
         returnUrl: input.returnUrl,
         notifyUrl: input.notifyUrl,
@@ -218,7 +222,10 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
       if (!userId && !openId)
         throw new TypeError('alipay.trade.create needs buyer.userId or buyer.openId')
       const buyer = userId ? { buyer_id: userId } : { buyer_open_id: openId! }
-      const r = await call('alipay.trade.create', { bizContent: { ...order(input), product_code: 'JSAPI_PAY', ...buyer }, notifyUrl: input.notifyUrl })
+      // FACE_TO_FACE_PAYMENT is the documented default; JSAPI_PAY is the mini program product and names it (op_app_id).
+      const productCode = creds.createProductCode ?? 'FACE_TO_FACE_PAYMENT'
+      const product = productCode === 'JSAPI_PAY' ? { product_code: productCode, op_app_id: creds.opAppId } : { product_code: productCode }
+      const r = await call('alipay.trade.create', { bizContent: { ...order(input), ...product, ...buyer }, notifyUrl: input.notifyUrl })
       if (typeof r.trade_no !== 'string')
         throw new ProviderError('unavailable', 'MALFORMED', 'Alipay create answered without trade_no')
       return { tradeNo: r.trade_no }

@@ -13,6 +13,7 @@ import { InvalidPayerCode } from '../types'
 import { verifyWechatNotification } from './notify'
 import { createMiniProgramLogin, createWechatOAuthClient, OAuthCodeError } from './oauth'
 import { createWechatPayClient } from './pay-client'
+import { wechatPayVerifierKeys } from './verification'
 
 const TRADE_STATES: Record<WechatTransaction['trade_state'], TradeState> = {
   SUCCESS: 'paid',
@@ -41,11 +42,16 @@ export interface WechatAdapter extends ProviderAdapter {
 
 export function createWechatAdapter(creds: WechatCredentials, bases: ProviderBases, timeoutMs: number): WechatAdapter {
   const pay = createWechatPayClient(creds, bases.wechatPay, timeoutMs)
-  const oauth: WechatOAuthClient = createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: bases.wechatOAuth, apiBase: bases.wechatApi })
+  // Without an official account (a mini-program-only merchant) only wechat_mp is served and there is no web OAuth.
+  const officialAppId = creds.appId
+  const oauth: WechatOAuthClient | undefined = creds.appId && creds.appSecret
+    ? createWechatOAuthClient({ appId: creds.appId, appSecret: creds.appSecret, oauthBase: bases.wechatOAuth, apiBase: bases.wechatApi })
+    : undefined
   const miniProgram = creds.miniProgramAppId && creds.miniProgramSecret
     ? { appId: creds.miniProgramAppId, login: createMiniProgramLogin({ appId: creds.miniProgramAppId, secret: creds.miniProgramSecret, apiBase: bases.wechatApi }) }
     : undefined
-  const appIds = [creds.appId, ...(miniProgram ? [miniProgram.appId] : [])]
+  const appIds = [officialAppId, miniProgram?.appId].filter((id): id is string => !!id)
+  const verifierKeys = wechatPayVerifierKeys(creds)
 
   /** The transaction as provider-neutral facts, after checking it is ours; a reason string when it is not. */
   function tradeFacts(txn: WechatTransaction): TradeFacts | string {
@@ -87,7 +93,7 @@ export function createWechatAdapter(creds: WechatCredentials, bases: ProviderBas
     }
   }
 
-  const webOAuth: PayerIdentity = {
+  const webOAuth: PayerIdentity | undefined = oauth && {
     provider: 'wechat',
     sessionField: 'wechat_openid',
     code: req => req.wechatCode,
@@ -105,20 +111,20 @@ export function createWechatAdapter(creds: WechatCredentials, bases: ProviderBas
     authorizeUrl: (uri, state) => oauth.authorizeUrl(uri, state),
   }
 
-  const methods: PayMethod[] = ['wechat_jsapi', 'wechat_h5', 'wechat_native', ...(miniProgram ? ['wechat_mp' as const] : [])]
+  const methods: PayMethod[] = [...(officialAppId ? ['wechat_jsapi', 'wechat_h5', 'wechat_native'] as const : []), ...(miniProgram ? ['wechat_mp' as const] : [])]
 
   return {
     name: 'wechat',
     notifyPath: 'wechatpay',
     methods,
-    appId: creds.appId,
+    appId: officialAppId ?? miniProgram?.appId ?? '',
     pay,
     miniProgram,
     identity: method => (method === 'wechat_jsapi' ? webOAuth : undefined),
 
     async createAction(method, order, ctx): Promise<PaymentAction> {
       const input = {
-        appId: method === 'wechat_mp' ? miniProgram?.appId ?? '' : creds.appId,
+        appId: (method === 'wechat_mp' ? miniProgram?.appId : officialAppId) ?? '',
         description: order.description,
         outTradeNo: order.outTradeNo,
         amountFen: order.amountFen,
@@ -195,8 +201,7 @@ export function createWechatAdapter(creds: WechatCredentials, bases: ProviderBas
       const verdict = verifyWechatNotification({
         headers: n.header,
         rawBody: n.rawBody,
-        platformPublicKeyPem: creds.platformPublicKeyPem,
-        platformPublicKeyId: creds.platformPublicKeyId,
+        keys: verifierKeys,
         apiV3Key: creds.apiV3Key,
       })
       if (!verdict.ok)

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { WechatTransaction } from './pay-client'
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin'
 
@@ -21,12 +22,17 @@ const MAX_SKEW_SECONDS = 300
  * Checks a notification before anything is parsed: signature headers present, not a SIGNTEST probe,
  * fresh timestamp, serial known, SHA256withRSA over `timestamp\nnonce\nbody\n` valid; then decrypts
  * the resource with the APIv3 key (AEAD_AES_256_GCM).
+ *
+ * The key is the one of the notification's `Wechatpay-Serial`: from `keys` (the WeChat Pay public key by its
+ * `PUB_KEY_ID_…` and platform certificates by serial, see wechatPayVerifierKeys), or the single public key given
+ * as `platformPublicKeyPem` / `platformPublicKeyId`.
  */
 export function verifyWechatNotification(opts: {
   headers: (name: string) => string | undefined
   rawBody: string
-  platformPublicKeyPem: string
-  platformPublicKeyId: string
+  keys?: ReadonlyMap<string, KeyObject | string>
+  platformPublicKeyPem?: string
+  platformPublicKeyId?: string
   apiV3Key: string
   now?: number
 }): NotifyVerdict {
@@ -43,11 +49,12 @@ export function verifyWechatNotification(opts: {
   const now = Math.floor((opts.now ?? Date.now()) / 1000)
   if (Math.abs(now - Number(ts)) > MAX_SKEW_SECONDS)
     return { ok: false, status: 401, reason: 'stale Wechatpay-Timestamp (more than 5 minutes off)' }
-  if (serial !== opts.platformPublicKeyId)
+  const key = opts.keys?.get(serial) ?? (serial === opts.platformPublicKeyId ? opts.platformPublicKeyPem : undefined)
+  if (!key)
     return { ok: false, status: 401, reason: `unknown Wechatpay-Serial ${serial}` }
   let valid = false
   try {
-    valid = Rsa.verify(Formatter.response(ts, nonce, opts.rawBody), signature, opts.platformPublicKeyPem)
+    valid = Rsa.verify(Formatter.response(ts, nonce, opts.rawBody), signature, key)
   }
   catch {
     valid = false

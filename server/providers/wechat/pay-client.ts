@@ -1,8 +1,10 @@
 import type { JsapiParams } from '../../../contract/api'
 import type { WechatCredentials } from '../../config'
+import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import { Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin'
 import { ProviderError } from '../errors'
+import { requestSerialHeader, wechatPayVerifierKeys } from './verification'
 
 /** The transaction object of WeChat Pay v3 query and notification (fields we rely on). */
 export interface WechatTransaction {
@@ -62,8 +64,11 @@ export interface WechatPayClient {
   refund: (input: RefundInput) => Promise<WechatRefund>
   /** GET /v3/refund/domestic/refunds/{out_refund_no}; null when WeChat has no such refund. */
   queryRefund: (outRefundNo: string) => Promise<WechatRefund | null>
-  /** The `getBrandWCPayRequest` / `uni.requestPayment` parameters, signed with the merchant key. */
-  jsapiParams: (appId: string, prepayId: string) => JsapiParams
+  /**
+   * The `getBrandWCPayRequest` / `uni.requestPayment` parameters, signed with the merchant key. `fixed` pins the
+   * timestamp and nonce (known-answer tests); by default they are now and 32 random upper-hex characters.
+   */
+  jsapiParams: (appId: string, prepayId: string, fixed?: { timeStamp: string, nonceStr: string }) => JsapiParams
 }
 
 /** RFC 3339 with +08:00, as WeChat documents (`2018-06-08T10:34:56+08:00`). */
@@ -92,9 +97,27 @@ function toProviderError(e: unknown): ProviderError {
   return new ProviderError('rejected', code, `WeChat Pay refused the request: ${code} ${message}`, status)
 }
 
+/** WeChat's limit on `description` (string[1,127]), counted in UTF-8 bytes so that it holds however it is counted. */
+export const DESCRIPTION_MAX_BYTES = 127
+
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character (a surrogate pair stays whole). */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0
+  let out = ''
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, 'utf8')
+    if (bytes + size > maxBytes)
+      break
+    bytes += size
+    out += ch
+  }
+  return out
+}
+
 /**
- * WeChat Pay API v3 over `wechatpay-axios-plugin`: every request signed with the merchant key,
- * every response verified against the WeChat Pay public key. `baseUrl` points at the real API or the sandbox.
+ * WeChat Pay API v3 over `wechatpay-axios-plugin`: every request signed with the merchant key and naming the key
+ * the merchant verifies with (`Wechatpay-Serial`), every response verified by its `Wechatpay-Serial` against the
+ * WeChat Pay public key or a platform certificate. `baseUrl` points at the real API or the sandbox.
  */
 export function createWechatPayClient(creds: WechatCredentials, baseUrl: string, timeoutMs = 10_000): WechatPayClient {
   const privateKey = Rsa.from(creds.privateKeyPem, Rsa.KEY_TYPE_PRIVATE)
@@ -102,15 +125,16 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
     mchid: creds.mchId,
     serial: creds.serial,
     privateKey: creds.privateKeyPem,
-    certs: { [creds.platformPublicKeyId]: creds.platformPublicKeyPem },
+    certs: Object.fromEntries(wechatPayVerifierKeys(creds)),
     baseURL: `${baseUrl}/`,
     timeout: timeoutMs,
+    headers: requestSerialHeader(creds),
   })
 
   const base = (input: CreateOrderInput) => ({
     appid: input.appId,
     mchid: creds.mchId,
-    description: input.description.slice(0, 127),
+    description: truncateUtf8(input.description, DESCRIPTION_MAX_BYTES),
     out_trade_no: input.outTradeNo,
     time_expire: toWechatTime(input.timeExpire),
     notify_url: input.notifyUrl,
@@ -180,9 +204,9 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
         throw pe
       }
     },
-    jsapiParams(appId, prepayId) {
-      const timeStamp = String(Formatter.timestamp())
-      const nonceStr = randomBytes(16).toString('hex').toUpperCase()
+    jsapiParams(appId, prepayId, fixed) {
+      const timeStamp = fixed?.timeStamp ?? String(Formatter.timestamp())
+      const nonceStr = fixed?.nonceStr ?? randomBytes(16).toString('hex').toUpperCase()
       const pkg = `prepay_id=${prepayId}`
       const paySign = Rsa.sign(Formatter.joinedByLineFeed(appId, timeStamp, nonceStr, pkg), privateKey)
       return { appId, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign }
