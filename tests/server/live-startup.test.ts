@@ -115,7 +115,7 @@ describe('live mode start-up', () => {
 describe('sandbox mode health', () => {
   it('reports the sandbox and no console settings', async () => {
     const sandboxDir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-health-'))
-    const s = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:0', DATA_DIR: sandboxDir, LOG_LEVEL: 'silent' }))
+    const s = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:0', DATA_DIR: sandboxDir, LOG_LEVEL: 'silent' }), { sandboxMode })
     try {
       const h = await (await fetch(`${s.listenUrl}/api/health`)).json() as Record<string, any> // any: checked field by field
       expect(h).toMatchObject({ mode: 'sandbox', sandboxMounted: true, consoleSettings: [], warnings: [] })
