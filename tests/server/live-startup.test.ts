@@ -11,6 +11,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../server/config'
 import { startServer } from '../../server/index'
+import { sandboxMode } from '../../server/sandbox-mode'
 import { removeDir } from '../helpers/server'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'uc-live-start-'))
