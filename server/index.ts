@@ -13,6 +13,7 @@ import { WebhookDispatcher } from './events/dispatcher'
 import { syncConfiguredEndpoints } from './events/endpoints'
 import { startBackground } from './jobs/background'
 import { createLogger } from './logger'
+import { ensureSandboxApiKey } from './merchant/api-keys'
 import { createStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
 import { createProviders } from './providers/registry'
@@ -90,6 +91,8 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
     log.info({ orderNo: e.orderNo, amountFen: e.amountFen }, 'fulfil order')
   })
   await syncConfiguredEndpoints(db, config)
+  if (config.mode === 'sandbox')
+    await ensureSandboxApiKey(db, config.dataDir)
   const background = await startBackground(services, database.listen)
 
   const listenUrl = `http://${config.host}:${config.port}`

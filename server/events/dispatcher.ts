@@ -13,8 +13,9 @@ import { SIGNATURE_HEADER, signWebhook } from './signature'
 
 /** Seconds to wait after failed attempt n (index n − 1): 11 retries over about 28 hours; then the delivery fails. */
 export const WEBHOOK_RETRY_SCHEDULE_S = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 43_200]
-/** A claimed delivery is left alone by other processes this long. */
-const CLAIM_SECONDS = 60
+/** A claimed delivery is left alone by other processes this long past the endpoint's timeout (a process that died
+ * holding it only delays it by that much). */
+const CLAIM_MARGIN_SECONDS = 5
 
 export interface DispatcherOptions {
   db: Db
@@ -61,7 +62,7 @@ export class WebhookDispatcher {
   /** Claims up to `limit` due deliveries (never one whose order has an earlier event still pending there) and sends them. */
   private async pass(limit = 20): Promise<number> {
     const { rows } = await sql<Due>`
-      update event_deliveries d set claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
+      update event_deliveries d set claimed_until = now() + make_interval(secs => ${this.opts.timeoutMs / 1000 + CLAIM_MARGIN_SECONDS})
       from (
         select d1.event_id, d1.endpoint_id from event_deliveries d1 join events e1 on e1.id = d1.event_id
         where d1.status = 'pending' and d1.next_attempt_at <= now()

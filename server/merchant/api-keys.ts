@@ -7,6 +7,8 @@ import type { Selectable } from 'kysely'
 import type { Db } from '../db'
 import type { ApiKeysTable } from '../db/schema'
 import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { sql } from 'kysely'
 
 export type ApiKeyRow = Selectable<ApiKeysTable>
@@ -57,4 +59,21 @@ export async function checkApiKey(db: Db, authorization: string | undefined): Pr
   if (!key.last_used_at || Date.now() - new Date(key.last_used_at).getTime() > 60_000)
     await db.updateTable('api_keys').set({ last_used_at: sql`now()` }).where('id', '=', key.id).execute()
   return { ok: true, key }
+}
+
+/** Sandbox mode: the key the example shop and demos use, made at first start into DATA_DIR (git-ignored, 0600). */
+export const SANDBOX_KEY_FILE = 'sandbox-api-key'
+
+export async function ensureSandboxApiKey(db: Db, dataDir: string): Promise<string> {
+  const file = path.join(dataDir, SANDBOX_KEY_FILE)
+  if (existsSync(file)) {
+    const key = readFileSync(file, 'utf8').trim()
+    const row = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('hash', '=', hashApiKey(key)).executeTakeFirst()
+    if (row && !row.revoked_at)
+      return key
+  }
+  const created = await createApiKey(db, 'sandbox (examples and demos)', 'sandbox')
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(file, `${created.key}\n`, { mode: 0o600 })
+  return created.key
 }

@@ -1,8 +1,9 @@
 import type { Services } from '../services'
+import { randomBytes } from 'node:crypto'
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { HttpError } from '../http/errors'
 import { DemoOrder, DemoOrderCreated, errorResponses } from '../http/schemas'
-import { newOrderNo } from '../orders/ids'
+import { createMerchantOrder } from '../merchant/orders'
 import { checkoutUrl, isAllowedReturnUrl } from '../payments/urls'
 
 const DEMO_SUBJECTS = ['拿铁咖啡 · 大杯', '牛角面包 ×2', '会员月卡']
@@ -27,19 +28,16 @@ export function demoRoutes(s: Services) {
     const body = c.req.valid('json')
     if (body.returnUrl !== undefined && !isAllowedReturnUrl(body.returnUrl, s.config.publicUrl, s.config.returnUrlHosts))
       throw new HttpError(400, 'validation_failed', 'returnUrl: must be an absolute http(s) URL on this server\'s host or one of RETURN_URL_HOSTS')
-    const orderNo = newOrderNo()
-    const methods = body.methods ?? s.providers.methods()
-    await s.db.insertInto('orders').values({
-      order_no: orderNo,
+    // The same path as a shop's POST /api/merchant/v1/orders, with a demo order id of its own.
+    const { order } = await createMerchantOrder({ db: s.db, config: s.config, providers: s.providers }, {
+      amountFen: body.amountFen ?? 1,
       subject: body.subject ?? DEMO_SUBJECTS[Math.floor(Math.random() * DEMO_SUBJECTS.length)]!,
-      merchant_name: s.config.merchantName,
-      amount_fen: body.amountFen ?? 1,
-      currency: 'CNY',
-      status: 'pending',
-      methods: JSON.stringify(methods),
-      return_url: body.returnUrl ?? `${s.config.publicUrl}/#/pages/index/index`,
-      expires_at: new Date(Date.now() + (body.expiresInSeconds ?? 30 * 60) * 1000),
-    }).execute()
+      merchantOrderId: `demo-${randomBytes(9).toString('base64url')}`,
+      methods: body.methods,
+      returnUrl: body.returnUrl ?? `${s.config.publicUrl}/#/pages/index/index`,
+      expiresInSeconds: body.expiresInSeconds ?? 30 * 60,
+    })
+    const orderNo = order.orderNo
     return c.json({ orderNo, checkoutUrl: checkoutUrl(s.config.publicUrl, orderNo) }, 201)
   })
   return app

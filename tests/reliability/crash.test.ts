@@ -49,6 +49,7 @@ describe('sIGKILL in the middle of the load', () => {
       RATE_LIMIT_PER_SESSION: '0',
       LOG_LEVEL: 'info',
       FULFILMENT_LOG: path.join(dataDir, 'fulfilments.jsonl'),
+      WEBHOOK_TIMEOUT_MS: '2000',
     }
     const first = await startProcess('server/main.ts', serverEnv, `${origin}/healthz`)
     children.push(first)
@@ -93,7 +94,8 @@ describe('sIGKILL in the middle of the load', () => {
     // between the two can repeat a line (at least once) — never lose one. Each order has exactly one order.paid event.
     const lines = async () => readFileSync(path.join(dataDir, 'fulfilments.jsonl'), 'utf8').split('\n').filter(Boolean).map(line => JSON.parse(line) as { id: string, type: string, data: { order: { orderNo: string } } }).filter(e => e.type === 'order.paid')
     let events = await lines()
-    for (let i = 0; i < 50 && new Set(events.map(e => e.data.order.orderNo)).size < count; i++) {
+    // A delivery the killed process had claimed waits out its claim (the webhook timeout + 5 s) before another takes it.
+    for (let i = 0; i < 150 && new Set(events.map(e => e.data.order.orderNo)).size < count; i++) {
       await new Promise(r => setTimeout(r, 200))
       events = await lines()
     }
