@@ -37,14 +37,14 @@ export default defineConfig({
   },
   webServer: {
     // The product as `npm start` runs it (built cashier + API + sandbox), on a throw-away data directory.
-    command: 'rm -rf .data/e2e && tsx server/main.ts',
+    command: `rm -rf .data/e2e-${E2E_PORT} && tsx server/main.ts`,
     url: `${E2E_ORIGIN}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
     env: {
       PORT: String(E2E_PORT),
       HOST: '127.0.0.1',
-      DATA_DIR: '.data/e2e',
+      DATA_DIR: `.data/e2e-${E2E_PORT}`,
       SANDBOX_TIME_SCALE: '0.001',
       RECONCILE_AFTER_SECONDS: '1',
       LOG_LEVEL: 'warn',

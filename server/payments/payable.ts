@@ -20,7 +20,11 @@ export async function loadPayable(deps: { db: Db, providers: Providers, expire: 
   if (order.status !== 'pending')
     throw new HttpError(409, 'order_not_payable', `this order is ${order.status} and can no longer be paid`)
   if (new Date(order.expires_at).getTime() <= Date.now()) {
+    // Closing asks the provider first: a payment found there (a late notification) makes the order paid instead.
     await deps.expire(order.order_no)
+    const after = await deps.db.selectFrom('orders').select('status').where('order_no', '=', order.order_no).executeTakeFirst()
+    if (after?.status === 'paid' || after?.status === 'refunded')
+      throw new HttpError(409, 'order_already_paid', 'this order is already paid')
     throw new HttpError(410, 'order_expired', 'this order has expired')
   }
   if (!order.methods.includes(method))
