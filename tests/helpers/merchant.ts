@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestServer } from './server'
+import { Buffer } from 'node:buffer'
 import { createServer } from 'node:http'
 import { createApiKey } from '../../server/merchant/api-keys'
 import { key } from './server'
@@ -21,7 +22,7 @@ export async function merchantClient(server: TestServer, name = 'test shop'): Pr
     const idem = init.idempotencyKey === undefined ? (method === 'POST' ? key() : null) : init.idempotencyKey
     return server.call(method, `/api/merchant/v1${pathname}`, {
       body: init.body,
-      headers: { 'Authorization': `Bearer ${apiKey}`, ...(idem ? { 'Idempotency-Key': idem } : {}), ...init.headers },
+      headers: { Authorization: `Bearer ${apiKey}`, ...(idem ? { 'Idempotency-Key': idem } : {}), ...init.headers },
     })
   }
   return {
