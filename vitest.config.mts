@@ -16,6 +16,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'happy-dom' },
       },
+      // Type tests (tests/types/*.test-d.ts): compiled with tsconfig.json, never run.
+      {
+        extends: true,
+        test: { name: 'types', include: [], typecheck: { enabled: true, only: true, include: ['tests/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json' } },
+      },
       {
         extends: true,
         test: { name: 'reliability', include: ['tests/reliability/**/*.test.ts'], environment: 'node', testTimeout: 300_000, hookTimeout: 120_000 },

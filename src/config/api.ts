@@ -8,7 +8,7 @@ import { storedSessionToken } from '../auth/mp-session'
  * reference server runs the H5 build; set VITE_API_BASE at build time to put the cashier on a CDN.
  * The mini program has no origin of its own, so its build always needs an absolute one.
  */
-const configured = (import.meta.env.VITE_API_BASE as string | undefined) ?? ''
+const configured = import.meta.env.VITE_API_BASE ?? ''
 // #ifdef MP-WEIXIN
 const mpDefault = 'http://127.0.0.1:8080'
 // #endif
@@ -23,7 +23,7 @@ export const api = createApiClient({
   // #ifdef MP-WEIXIN
   // No cookies in the mini program: the opaque session token rides in a header.
   headers: (): Record<string, string> => {
-    const token = storedSessionToken(uni as unknown as { getStorageSync: (k: string) => unknown })
+    const token = storedSessionToken(uni)
     return token ? { 'X-Session-Token': token } : {}
   },
   // #endif

@@ -2,12 +2,8 @@ import type { EnvironmentProbe } from './types'
 
 /** The only place that reads browser globals for detection; everything else takes a probe. */
 export function readProbe(uniPlatform: string | undefined): EnvironmentProbe {
-  const g = globalThis as {
-    navigator?: { userAgent?: string, maxTouchPoints?: number }
-    __wxjs_environment?: string
-    WeixinJSBridge?: unknown
-    AlipayJSBridge?: unknown
-  }
+  // Partial: in the mini program there is no window and possibly no navigator.
+  const g: Partial<Pick<Window, 'navigator' | 'WeixinJSBridge' | 'AlipayJSBridge' | '__wxjs_environment'>> = globalThis
   return {
     userAgent: g.navigator?.userAgent ?? '',
     maxTouchPoints: g.navigator?.maxTouchPoints ?? 0,

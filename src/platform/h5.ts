@@ -11,11 +11,11 @@ export function h5OAuthHost(): OAuthHost {
 }
 
 export function h5BridgeHost(): WeixinBridgeHost {
-  return window as unknown as WeixinBridgeHost
+  return window
 }
 
 export function h5AlipayBridgeHost(): AlipayBridgeHost {
-  return window as unknown as AlipayBridgeHost
+  return window
 }
 
 export function h5RedirectHost(): RedirectHost {

@@ -4,13 +4,7 @@
  * reaches only pages that run in a mini-program web-view.
  */
 export async function handOffToMiniProgram(orderNo: string, timeoutMs = 5000): Promise<void> {
-  const { default: wx } = await import('weixin-js-sdk')
-  const sdk = wx as unknown as {
-    miniProgram: {
-      getEnv: (fn: (res: { miniprogram?: boolean }) => void) => void
-      navigateTo: (opts: { url: string, success?: () => void, fail?: (e: { errMsg?: string }) => void }) => void
-    }
-  }
+  const { default: sdk } = await import('weixin-js-sdk')
   const inMiniProgram = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs, false)
     sdk.miniProgram.getEnv((res) => {

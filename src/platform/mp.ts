@@ -5,7 +5,7 @@ import type { WatcherHost } from '../result/watcher'
 
 /** `uni` as the mini-program helpers see it. */
 export function mpUni(): UniLogin & UniPayment {
-  return uni as unknown as UniLogin & UniPayment
+  return uni
 }
 
 /** Polling only (no EventSource in mini programs); pages pause and resume through onHide/onShow. */

@@ -1,0 +1,24 @@
+import type { AlipayJSBridge } from '../pay/drivers/alipay-app'
+import type { WeixinJSBridge } from '../pay/drivers/wechat-jsapi'
+
+/**
+ * The globals the cashier reads, declared optional: they exist only inside the wallet that injects them, so every
+ * call site has to check first.
+ */
+declare global {
+  interface Window {
+    /** Injected by WeChat's in-app browser (announced by `WeixinJSBridgeReady`). */
+    WeixinJSBridge?: WeixinJSBridge
+    /** Injected by the Alipay app (announced by `AlipayJSBridgeReady`). */
+    AlipayJSBridge?: AlipayJSBridge
+    /** `'miniprogram'` inside a mini program's `<web-view>`. */
+    __wxjs_environment?: string
+  }
+
+  interface ImportMetaEnv {
+    /** The merchant server's origin when the cashier is served from elsewhere (a CDN); unset = the page's origin. */
+    readonly VITE_API_BASE?: string
+  }
+}
+
+export {}
