@@ -4,8 +4,6 @@
  * sign_type included, empty values dropped), and each method's biz_content against the official SDK's field models
  * (alipay/alipay-sdk-java-all v2/src/main/java/com/alipay/api/domain/AlipayTrade*Model.java). The app key is
  * alipay-sdk's own test fixture key.
- *
- * Refunds (alipay.trade.refund, alipay.trade.fastpay.refund.query) are not made by this server yet: no checks here.
  */
 import type { AlipayCredentials } from '../../server/config'
 import type { CapturedRequest, CaptureServer } from '../helpers/capture-server'
@@ -31,6 +29,8 @@ const INNER: Record<string, string> = {
   'alipay.trade.create': '{"code":"10000","msg":"Success","out_trade_no":"O20261203000001A","trade_no":"2013112011001004330000121536"}',
   'alipay.trade.query': '{"code":"10000","msg":"Success","trade_no":"2013112011001004330000121536","out_trade_no":"O20261203000001A","buyer_logon_id":"159****5620","trade_status":"WAIT_BUYER_PAY","total_amount":"12.34","seller_id":"2088102147948060"}',
   'alipay.trade.close': '{"code":"10000","msg":"Success","trade_no":"2013112011001004330000121536","out_trade_no":"O20261203000001A"}',
+  'alipay.trade.refund': '{"code":"10000","msg":"Success","trade_no":"2013112011001004330000121536","out_trade_no":"O20261203000001A","buyer_logon_id":"159****5620","fund_change":"Y","refund_fee":"3.00"}',
+  'alipay.trade.fastpay.refund.query': '{"code":"10000","msg":"Success","trade_no":"2013112011001004330000121536","out_trade_no":"O20261203000001A","out_request_no":"R261203103456ABCDEFGHJKLM","total_amount":"12.34","refund_amount":"3.00","refund_status":"REFUND_SUCCESS","gmt_refund_pay":"2026-12-03 18:40:00"}',
   'alipay.system.oauth.token': '{"user_id":"2088102104794936","open_id":"074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5","access_token":"authusrB5a6e8cae1d1a4a7dbf2e5a4f7c2d2","expires_in":3600,"refresh_token":"authusrB83f1d","re_expires_in":2592000,"auth_start":"2026-12-03 12:00:00"}',
 }
 
@@ -142,6 +142,21 @@ describe('alipay requests on the wire', () => {
     expectCommonParams(c, 'alipay.trade.close')
     expect(bizOf(q)).toEqual({ out_trade_no: 'O20261203000001A' })
     expect(bizOf(c)).toEqual({ out_trade_no: 'O20261203000001A' })
+  })
+
+  it('alipay.trade.refund: out_trade_no, out_request_no (one per partial refund), refund_amount in yuan, refund_reason (AlipayTradeRefundModel; https://opendocs.alipay.com/apis/api_1/alipay.trade.refund)', async () => {
+    expect(await client().refund({ outTradeNo: 'O20261203000001A', outRequestNo: 'R261203103456ABCDEFGHJKLM', refundFen: 300, reason: '少一杯' })).toEqual({ fundChange: true, refundFee: '3.00', tradeNo: '2013112011001004330000121536' })
+    const params = paramsOf(gw.requests[0])
+    expectCommonParams(params, 'alipay.trade.refund')
+    expect(bizOf(params)).toEqual({ out_trade_no: 'O20261203000001A', out_request_no: 'R261203103456ABCDEFGHJKLM', refund_amount: '3.00', refund_reason: '少一杯' })
+    expect(params).not.toHaveProperty('notify_url') // a refund is answered synchronously
+  })
+
+  it('alipay.trade.fastpay.refund.query: out_trade_no, out_request_no, query_options [gmt_refund_pay]; REFUND_SUCCESS is success (AlipayTradeFastpayRefundQueryModel; https://opendocs.alipay.com/apis/api_1/alipay.trade.fastpay.refund.query)', async () => {
+    expect(await client().queryRefund('O20261203000001A', 'R261203103456ABCDEFGHJKLM')).toEqual({ outTradeNo: 'O20261203000001A', outRequestNo: 'R261203103456ABCDEFGHJKLM', refundStatus: 'REFUND_SUCCESS', refundAmount: '3.00', gmtRefundPay: '2026-12-03 18:40:00' })
+    const params = paramsOf(gw.requests[0])
+    expectCommonParams(params, 'alipay.trade.fastpay.refund.query')
+    expect(bizOf(params)).toEqual({ out_trade_no: 'O20261203000001A', out_request_no: 'R261203103456ABCDEFGHJKLM', query_options: ['gmt_refund_pay'] })
   })
 
   it('alipay.system.oauth.token: grant_type=authorization_code and code as common parameters, no biz_content (https://opendocs.alipay.com/apis/api_9/alipay.system.oauth.token)', async () => {

@@ -4,19 +4,20 @@
  * official response-signature example. The merchant key is the WeChat Pay documentation's test key, so each
  * Authorization signature is also recomputed independently (node:crypto) and by wechatpay-node-v3.
  *
- * Refunds and refund queries are not made by this server yet: they have no request checks here.
+ * Refunds, refund queries and the refund notification's resource are checked the same way.
  */
 import type { WechatCredentials } from '../../server/config'
 import type { CapturedRequest, CaptureServer } from '../helpers/capture-server'
 import { Buffer } from 'node:buffer'
-import { createPublicKey, verify, X509Certificate } from 'node:crypto'
+import { createCipheriv, createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import WxPay from 'wechatpay-node-v3'
 import { signResponse } from '../../sandbox/wechat/crypto'
+import { createWechatAdapter } from '../../server/providers/wechat/adapter'
 import { createMiniProgramLogin, createWechatOAuthClient } from '../../server/providers/wechat/oauth'
-import { createWechatPayClient, DESCRIPTION_MAX_BYTES, toWechatTime } from '../../server/providers/wechat/pay-client'
+import { createWechatPayClient, DESCRIPTION_MAX_BYTES, REFUND_REASON_MAX_BYTES, toWechatTime } from '../../server/providers/wechat/pay-client'
 import { startCaptureServer } from '../helpers/capture-server'
 
 const FIX = path.join(import.meta.dirname, '../fixtures')
@@ -44,6 +45,9 @@ const creds: WechatCredentials = {
   apiV3Key: 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb',
 }
 
+/** The refund answer as the refund doc's example has it (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_9.shtml). */
+const REFUND = { refund_id: '50000000382019052709732678859', out_refund_no: 'R261203103456ABCDEFGHJKLM', transaction_id: '1217752501201407033233368018', out_trade_no: 'O20261203000001A', channel: 'ORIGINAL', user_received_account: '招商银行信用卡0403', success_time: '2020-12-01T16:18:12+08:00', create_time: '2020-12-01T16:18:12+08:00', status: 'SUCCESS', funds_account: 'UNSETTLED', amount: { total: 1234, refund: 300, payer_total: 1234, payer_refund: 300, settlement_refund: 300, settlement_total: 1234, discount_refund: 0, currency: 'CNY' } }
+
 const TRANSACTION = { appid: creds.appId, mchid: creds.mchId, out_trade_no: 'O20261203000001A', trade_state: 'NOTPAY', trade_state_desc: '订单未支付', amount: { total: 1234, currency: 'CNY' } }
 
 /** WeChat Pay's side: a signed answer per endpoint, signed with the key the request names in Wechatpay-Serial. */
@@ -59,6 +63,9 @@ function wechatPayReply(req: CapturedRequest) {
   }
   else if (path.endsWith('/native')) {
     body = '{"code_url":"weixin://wxpay/bizpayurl?pr=p4lpSuKzz"}'
+  }
+  else if (path.startsWith('/v3/refund/domestic/refunds')) {
+    body = JSON.stringify(REFUND)
   }
   else if (path.endsWith('/close')) {
     status = 204
@@ -191,9 +198,67 @@ describe('wechat pay v3 requests on the wire', () => {
     expect((JSON.parse(wx.requests[1].body) as { description: string }).description).toBe('a'.repeat(124)) // the 4-byte emoji does not fit in 3
   })
 
+  it('refund: POST /v3/refund/domestic/refunds with out_trade_no, out_refund_no, reason, notify_url and amount {refund, total, currency} in fen (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_9.shtml)', async () => {
+    const answer = await client().refund({ outTradeNo: 'O20261203000001A', outRefundNo: 'R261203103456ABCDEFGHJKLM', refundFen: 300, totalFen: 1234, reason: '少一杯', notifyUrl: 'https://pay.example.com/api/notify/wechatpay' })
+    expect(answer).toMatchObject({ out_refund_no: 'R261203103456ABCDEFGHJKLM', status: 'SUCCESS', amount: { refund: 300 } })
+    const [req] = wx.requests
+    expectSignedRequest(req, 'POST', '/v3/refund/domestic/refunds')
+    const body = JSON.parse(req.body) as Record<string, unknown>
+    // transaction_id and out_trade_no: one of the two; out_refund_no string(64) of 0-9 a-z A-Z _ - | * @; notify_url without a query.
+    expect(Object.keys(body).sort()).toEqual(['amount', 'notify_url', 'out_refund_no', 'out_trade_no', 'reason'])
+    expect(body).toMatchObject({ out_trade_no: 'O20261203000001A', out_refund_no: 'R261203103456ABCDEFGHJKLM', reason: '少一杯', notify_url: 'https://pay.example.com/api/notify/wechatpay' })
+    expect(String(body.out_refund_no)).toMatch(/^[\w\-|*@]{1,64}$/)
+    expect(body.amount).toEqual({ refund: 300, total: 1234, currency: 'CNY' }) // integers in fen; currency CNY
+  })
+
+  it('refund reason: cut at 80 UTF-8 bytes ("不可超过80个字节"), not 80 characters', async () => {
+    await client().refund({ outTradeNo: 'O1', outRefundNo: 'R1', refundFen: 1, totalFen: 2, reason: '退'.repeat(80), notifyUrl: 'https://pay.example.com/api/notify/wechatpay' })
+    const sent = (JSON.parse(wx.requests[0].body) as { reason: string }).reason
+    expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(REFUND_REASON_MAX_BYTES)
+    expect(sent).toBe('退'.repeat(26)) // 26 × 3 bytes = 78; the 27th would make 81
+  })
+
+  it('refund query: GET /v3/refund/domestic/refunds/{out_refund_no}, no query string, the empty body signed (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_10.shtml)', async () => {
+    expect(await client().queryRefund('R261203103456ABCDEFGHJKLM')).toMatchObject({ out_refund_no: 'R261203103456ABCDEFGHJKLM', status: 'SUCCESS' })
+    const [req] = wx.requests
+    expectSignedRequest(req, 'GET', '/v3/refund/domestic/refunds/R261203103456ABCDEFGHJKLM')
+    expect(req.body).toBe('')
+  })
+
   it('time_expire is RFC 3339 in +08:00 for any instant', () => {
     expect(toWechatTime(new Date('2018-06-08T02:34:56Z'))).toBe('2018-06-08T10:34:56+08:00')
     expect(toWechatTime(new Date('2026-12-31T16:00:00.999Z'))).toBe('2027-01-01T00:00:00+08:00')
+  })
+})
+
+describe('the refund notification (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_11.shtml)', () => {
+  /** The decrypted resource of the doc's example: no appid (a refund resource carries none), refund_status, amounts in fen. */
+  const resource = { mchid: creds.mchId, transaction_id: '1008450740201411110005820873', out_trade_no: '20150806125346', refund_id: '50200207182018070300011301001', out_refund_no: '7752501201407033233368018', refund_status: 'SUCCESS', success_time: '2018-06-08T10:34:56+08:00', user_received_account: '招商银行信用卡0403', amount: { total: 999, refund: 999, payer_total: 999, payer_refund: 999 } }
+
+  /** Encrypts and signs it as WeChat Pay does, with node:crypto alone (AEAD_AES_256_GCM, associated_data "refund"). */
+  function notification(plain: object, eventType: string) {
+    const nonce = 'fdasflkja484'
+    const cipher = createCipheriv('aes-256-gcm', Buffer.from(creds.apiV3Key), Buffer.from(nonce))
+    cipher.setAAD(Buffer.from('refund'))
+    const ciphertext = Buffer.concat([cipher.update(JSON.stringify(plain)), cipher.final(), cipher.getAuthTag()]).toString('base64')
+    const rawBody = JSON.stringify({ id: 'EV-2018022511223320873', create_time: '2018-06-08T10:34:56+08:00', resource_type: 'encrypt-resource', event_type: eventType, summary: '退款成功', resource: { original_type: 'refund', algorithm: 'AEAD_AES_256_GCM', ciphertext, associated_data: 'refund', nonce } })
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    const headerNonce = '593BEC0C930BF1AFEB40B4A08C8FB242'
+    const signature = sign('sha256', Buffer.from(`${timestamp}\n${headerNonce}\n${rawBody}\n`), createPrivateKey(javaWechatPayKey)).toString('base64')
+    const headers: Record<string, string> = { 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': headerNonce, 'wechatpay-serial': PUB_KEY_ID, 'wechatpay-signature': signature, 'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048' }
+    return { header: (name: string) => headers[name.toLowerCase()], rawBody }
+  }
+  const adapter = () => createWechatAdapter(creds, { wechatOAuth: 'https://open.weixin.qq.com', wechatApi: 'https://api.weixin.qq.com', wechatPay: wx.origin, alipayGateway: '', alipayOAuth: '' }, 5000)
+
+  it('a REFUND.SUCCESS verifies, decrypts and gives the refund with its amount — without an appid in the resource', () => {
+    const verdict = adapter().verifyNotification(notification(resource, 'REFUND.SUCCESS'))
+    expect(verdict).toMatchObject({ ok: true, eventType: 'REFUND.SUCCESS', facts: { kind: 'refund', refund: { outTradeNo: '20150806125346', outRefundNo: '7752501201407033233368018', state: 'succeeded', amountFen: 999, providerRefundId: '50200207182018070300011301001' } } })
+  })
+
+  it('a REFUND.ABNORMAL or REFUND.CLOSED end the refund failed; another merchant\'s refund is refused', () => {
+    expect(adapter().verifyNotification(notification({ ...resource, refund_status: 'ABNORMAL' }, 'REFUND.ABNORMAL'))).toMatchObject({ ok: true, facts: { refund: { state: 'failed' } } })
+    expect(adapter().verifyNotification(notification({ ...resource, refund_status: 'CLOSED' }, 'REFUND.CLOSED'))).toMatchObject({ ok: true, facts: { refund: { state: 'failed' } } })
+    expect(adapter().verifyNotification(notification({ ...resource, mchid: '1900000100' }, 'REFUND.SUCCESS'))).toMatchObject({ ok: false, status: 400 })
   })
 })
 

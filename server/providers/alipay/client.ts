@@ -265,7 +265,7 @@ export function createAlipayClient(creds: AlipayCredentials, opts: { gateway: st
         out_trade_no: input.outTradeNo,
         out_request_no: input.outRequestNo,
         refund_amount: fenToYuanString(input.refundFen),
-        refund_reason: input.reason.slice(0, 256),
+        refund_reason: [...input.reason].slice(0, 256).join(''),
       } })
       return {
         fundChange: r.fund_change === 'Y',

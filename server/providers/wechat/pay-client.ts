@@ -99,6 +99,8 @@ function toProviderError(e: unknown): ProviderError {
 
 /** WeChat's limit on `description` (string[1,127]), counted in UTF-8 bytes so that it holds however it is counted. */
 export const DESCRIPTION_MAX_BYTES = 127
+/** `reason` of a refund: string(80), counted in bytes (refund doc, merchant/products/refund/apilist.html). */
+export const REFUND_REASON_MAX_BYTES = 80
 
 /** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character (a surrogate pair stays whole). */
 export function truncateUtf8(text: string, maxBytes: number): string {
@@ -186,8 +188,8 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
       return post<WechatRefund>('v3/refund/domestic/refunds', {
         out_trade_no: input.outTradeNo,
         out_refund_no: input.outRefundNo,
-        // WeChat shows the reason to the payer; 80 characters at most.
-        reason: [...input.reason].slice(0, 80).join(''),
+        // WeChat shows the reason to the payer; "不可超过80个字节" — bytes, not characters.
+        reason: truncateUtf8(input.reason, REFUND_REASON_MAX_BYTES),
         notify_url: input.notifyUrl,
         amount: { refund: input.refundFen, total: input.totalFen, currency: 'CNY' },
       })
