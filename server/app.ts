@@ -16,7 +16,7 @@ import { securityHeaders } from './http/security-headers'
 import { readSessionId } from './http/session-cookie'
 import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
-import { MERCHANT_PREFIX, merchantRoutes } from './routes/merchant'
+import { MERCHANT_PREFIX, merchantRoutes, registerMerchantWebhooks } from './routes/merchant'
 import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { paymentRoutes } from './routes/payments'
@@ -96,6 +96,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   app.route('/', demoRoutes(s))
   app.route('/', notifyRoutes(s))
   app.route('/', merchantRoutes(s))
+  registerMerchantWebhooks(app)
   if (opts.adminToken)
     app.route('/', adminRoutes(s.db, opts.adminToken, s.config.mode))
   app.openAPIRegistry.registerPath({

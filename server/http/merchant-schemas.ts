@@ -8,6 +8,7 @@ import type {
   MerchantRefund,
   OrderList,
   WebhookEndpoint,
+  WebhookEvent,
   WebhookEventSummary,
 } from '../../contract/merchant'
 import { Buffer } from 'node:buffer'
@@ -112,6 +113,18 @@ export const MerchantOrderSchema = conforms<MerchantOrder>()(z.object({
   refunds: z.array(Refund),
   webhooks: z.array(EventSummary),
 }).openapi('MerchantOrder'))
+
+/** The body of every webhook request. */
+export const WebhookEventSchema = conforms<WebhookEvent>()(z.object({
+  id: z.string().openapi({ description: 'Unique per event: a delivery can come more than once, handle an id seen before as done', example: 'evt_9ihw-iwnl0Dy5972' }),
+  type: EventType,
+  createdAt: z.string(),
+  data: z.object({
+    order: MerchantOrderSchema.omit({ attempts: true, refunds: true, webhooks: true }).openapi('MerchantOrderCore', { description: 'The order as it is after the event' }),
+    refund: Refund.optional(),
+    attempt: Attempt.optional(),
+  }),
+}).openapi('WebhookEvent'))
 
 export const OrderListSchema = conforms<OrderList>()(z.object({
   data: z.array(MerchantOrderSchema),

@@ -7,10 +7,12 @@ import type { ApiKeyRow } from '../merchant/api-keys'
 import type { Services } from '../services'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import QRCode from 'qrcode'
+import { WEBHOOK_EVENT_TYPES } from '../../contract/merchant'
 import { replayEvent } from '../events/dispatcher'
 import { newEndpointId, newEndpointSecret } from '../events/endpoints'
+import { SIGNATURE_HEADER } from '../events/signature'
 import { HttpError } from '../http/errors'
-import { CreateOrder, CreateRefund, CreateWebhookEndpoint, Endpoint, ListQuery, MerchantOrderSchema, OrderListSchema, Refund } from '../http/merchant-schemas'
+import { CreateOrder, CreateRefund, CreateWebhookEndpoint, Endpoint, ListQuery, MerchantOrderSchema, OrderListSchema, Refund, WebhookEventSchema } from '../http/merchant-schemas'
 import { rateLimit } from '../http/rate-limit'
 import { errorResponses, OrderNoParam } from '../http/schemas'
 import { checkApiKey } from '../merchant/api-keys'
@@ -27,8 +29,27 @@ interface MerchantEnv { Variables: { apiKey: ApiKeyRow } }
 
 const security = [{ apiKey: [] }]
 const tags = ['merchant']
-const idempotencyHeader = z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'Idempotency-Key is 8–128 letters, digits, _ or -').optional() })
+// Required, but checked in the handler so that a missing one answers idempotency_key_required.
+const idempotencyHeader = z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'Idempotency-Key is 8–128 letters, digits, _ or -').optional().openapi({ param: { required: true, description: 'Required (400 idempotency_key_required without it). A retry with the same key and request gets the first answer; with another request, 409 idempotency_conflict.' } }) })
 const orderParam = z.object({ orderNo: OrderNoParam })
+
+/** The error answers of a merchant route, described with their codes; every route can answer 401 and 429. */
+function errors(statuses: number[], codes: Partial<Record<number, string>> = {}) {
+  const common: Record<number, string> = {
+    400: 'validation_failed: the request does not match the schema (message names the field)',
+    401: 'missing_api_key / invalid_api_key: no, a malformed, an unknown or a revoked secret key',
+    413: 'payload_too_large: a body over 64 KB',
+    415: 'unsupported_media_type: a body that is not application/json',
+    429: 'rate_limited: over RATE_LIMIT_PER_KEY requests a minute for this key (Retry-After says when to retry)',
+  }
+  const all = errorResponses(...new Set([...statuses, 401, 429]))
+  for (const [status, response] of Object.entries(all)) {
+    const text = codes[Number(status)] ?? common[Number(status)]
+    if (text)
+      response.description = text
+  }
+  return all
+}
 
 /** 401 for a missing, malformed, unknown or revoked key; a cookie is never looked at. */
 export function requireApiKey(s: Services): MiddlewareHandler<MerchantEnv> {
@@ -61,7 +82,11 @@ const createOrderRoute = createRoute({
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: MerchantOrderSchema } } },
     200: { description: 'The order this merchantOrderId already names (same request)', content: { 'application/json': { schema: MerchantOrderSchema } } },
-    ...errorResponses(400, 401, 409, 413, 415, 422, 429),
+    ...errors([400, 409, 413, 415, 422], {
+      400: 'validation_failed (message names the field), idempotency_key_required',
+      409: 'merchant_order_conflict: this merchantOrderId names an order created with another request; idempotency_conflict: this Idempotency-Key was used for another request (or that request is still running, retryable)',
+      422: 'method_not_allowed: a method in `methods` is not configured on this server',
+    }),
   },
 })
 
@@ -72,7 +97,7 @@ const listOrdersRoute = createRoute({
   security,
   summary: 'List orders, newest first (cursor pagination)',
   request: { query: ListQuery },
-  responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, ...errorResponses(400, 401) },
+  responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: OrderListSchema } } }, ...errors([400]) },
 })
 
 const getOrderRoute = createRoute({
@@ -82,7 +107,7 @@ const getOrderRoute = createRoute({
   security,
   summary: 'One order with its payment attempts, refunds and webhook deliveries',
   request: { params: orderParam },
-  responses: { 200: { description: 'The order', content: { 'application/json': { schema: MerchantOrderSchema } } }, ...errorResponses(400, 401, 404) },
+  responses: { 200: { description: 'The order', content: { 'application/json': { schema: MerchantOrderSchema } } }, ...errors([400, 404], { 404: 'order_not_found' }) },
 })
 
 function qrRoute(ext: 'svg' | 'png') {
@@ -93,7 +118,7 @@ function qrRoute(ext: 'svg' | 'png') {
     security,
     summary: `The order's checkout URL as a QR code (${ext.toUpperCase()})`,
     request: { params: orderParam },
-    responses: { 200: { description: 'The image', content: { [ext === 'svg' ? 'image/svg+xml' : 'image/png']: { schema: z.string() } } }, ...errorResponses(400, 401, 404) },
+    responses: { 200: { description: 'The image', content: { [ext === 'svg' ? 'image/svg+xml' : 'image/png']: { schema: z.string().openapi(ext === 'png' ? { format: 'binary' } : {}) } } }, ...errors([400, 404], { 404: 'order_not_found' }) },
   })
 }
 
@@ -105,7 +130,10 @@ const closeRoute = createRoute({
   summary: 'Close an unpaid order and every open payment of it at its provider',
   description: 'Each open payment is asked about, closed, and asked again: a payment that races the close wins (409 order_not_closable, the order is paid). 502 when a provider cannot confirm a close yet (retry).',
   request: { params: orderParam },
-  responses: { 200: { description: 'The closed order', content: { 'application/json': { schema: MerchantOrderSchema } } }, ...errorResponses(400, 401, 404, 409, 502) },
+  responses: {
+    200: { description: 'The closed order (also when it was closed or expired already)', content: { 'application/json': { schema: MerchantOrderSchema } } },
+    ...errors([400, 404, 409, 502], { 404: 'order_not_found', 409: 'order_not_closable: the order is paid or refunded (refund it instead), or was paid while it was being closed', 502: 'provider_unavailable (retryable): a provider could not confirm the close; try again' }),
+  },
 })
 
 const refundRoute = createRoute({
@@ -116,7 +144,14 @@ const refundRoute = createRoute({
   summary: 'Refund a paid order, in full or in part',
   description: 'Requires Idempotency-Key. Several partial refunds add up to the paid amount at most (409 refund_exceeds_remaining). The refund is sent at once; `status` is succeeded, processing (settled later by the provider\'s notification or a query: refund.succeeded / refund.failed webhooks) or failed.',
   request: { headers: idempotencyHeader, params: orderParam, body: { required: false, content: { 'application/json': { schema: CreateRefund } } } },
-  responses: { 201: { description: 'The refund', content: { 'application/json': { schema: Refund } } }, ...errorResponses(400, 401, 404, 409, 413, 415) },
+  responses: {
+    201: { description: 'The refund', content: { 'application/json': { schema: Refund } } },
+    ...errors([400, 404, 409, 413, 415], {
+      400: 'validation_failed (message names the field), idempotency_key_required',
+      404: 'order_not_found',
+      409: 'order_not_paid, order_fully_refunded, refund_exceeds_remaining (with remainingFen), idempotency_conflict',
+    }),
+  },
 })
 
 const replayRoute = createRoute({
@@ -126,7 +161,7 @@ const replayRoute = createRoute({
   security,
   summary: 'Send a webhook event again (to every endpoint, or one)',
   request: { params: z.object({ eventId: z.string().regex(/^evt_[\w-]{16}$/, 'eventId looks like evt_ followed by 16 characters') }), query: z.object({ endpoint_id: z.string().max(64).optional() }) },
-  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ eventId: z.string(), queued: z.number().int() }) } } }, ...errorResponses(400, 401, 404) },
+  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ eventId: z.string(), queued: z.number().int() }) } } }, ...errors([400, 404], { 404: 'event_not_found; webhook_endpoint_not_found: the event was not for endpoint_id' }) },
 })
 
 const createEndpointRoute = createRoute({
@@ -136,7 +171,7 @@ const createEndpointRoute = createRoute({
   security,
   summary: 'Register a webhook endpoint; answers its signing secret once',
   request: { body: { required: true, content: { 'application/json': { schema: CreateWebhookEndpoint } } } },
-  responses: { 201: { description: 'The endpoint, with `secret`', content: { 'application/json': { schema: Endpoint } } }, ...errorResponses(400, 401, 413, 415) },
+  responses: { 201: { description: 'The endpoint, with `secret`', content: { 'application/json': { schema: Endpoint } } }, ...errors([400, 413, 415], { 400: 'validation_failed: url must be https (http only to a loopback host or in sandbox mode) and carry no credentials' }) },
 })
 
 const listEndpointsRoute = createRoute({
@@ -145,7 +180,7 @@ const listEndpointsRoute = createRoute({
   tags,
   security,
   summary: 'Webhook endpoints (secrets are not shown again)',
-  responses: { 200: { description: 'Endpoints', content: { 'application/json': { schema: z.object({ data: z.array(Endpoint) }) } } }, ...errorResponses(401) },
+  responses: { 200: { description: 'Endpoints', content: { 'application/json': { schema: z.object({ data: z.array(Endpoint) }) } } }, ...errors([]) },
 })
 
 const deleteEndpointRoute = createRoute({
@@ -155,7 +190,7 @@ const deleteEndpointRoute = createRoute({
   security,
   summary: 'Stop sending to an endpoint',
   request: { params: z.object({ endpointId: z.string().max(64) }) },
-  responses: { 200: { description: 'The disabled endpoint', content: { 'application/json': { schema: Endpoint } } }, ...errorResponses(401, 404) },
+  responses: { 200: { description: 'The disabled endpoint', content: { 'application/json': { schema: Endpoint } } }, ...errors([400, 404], { 404: 'webhook_endpoint_not_found' }) },
 })
 
 /** https, or http on a loopback host in sandbox mode; no credentials in the URL. */
@@ -173,6 +208,38 @@ function checkEndpointUrl(raw: string, mode: 'sandbox' | 'live'): string {
   if (u.username || u.password)
     throw new HttpError(400, 'validation_failed', 'url: must not carry credentials')
   return u.href
+}
+
+const EVENT_DESCRIPTIONS: Record<typeof WEBHOOK_EVENT_TYPES[number], string> = {
+  'order.paid': 'The order is paid: fulfil it. `data.attempt` is the payment.',
+  'order.closed': 'The merchant closed the unpaid order (POST …/close).',
+  'order.expired': 'The order was not paid before expiresAt and is closed.',
+  'refund.succeeded': 'The provider confirmed `data.refund`; `data.order.refundedFen` counts it (status refunded when all of it is refunded). Also sent for the refund of a duplicate payment (`data.refund.kind` duplicate, not counted in refundedFen).',
+  'refund.failed': 'The provider refused `data.refund` (`data.refund.failure` says why); nothing was refunded.',
+  'payment.duplicate': 'A payment (`data.attempt`) of an order that was no longer pending — paid by another attempt, closed or expired. With AUTO_REFUND_DUPLICATES (default on) `data.refund` is its refund, announced again by refund.succeeded or refund.failed.',
+}
+
+/**
+ * Documents what the server POSTs to each webhook endpoint, one entry per event type. Called on the top-level app:
+ * a sub-app's webhooks would be named like paths ("/order.paid").
+ */
+export function registerMerchantWebhooks(app: Pick<OpenAPIHono, 'openAPIRegistry'>): void {
+  const headers = z.object({
+    [SIGNATURE_HEADER.toLowerCase()]: z.string().openapi({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(endpoint secret, "<t>.<raw body>")>`; refuse a t more than 5 minutes away. Several v1 while a secret is rotated.', example: 't=1796459686,v1=5f0c…' }),
+    'uni-cashier-event-id': z.string().openapi({ description: 'The event id (as in the body)' }),
+    'uni-cashier-event-type': z.string().openapi({ description: 'The event type (as in the body)' }),
+  })
+  for (const type of WEBHOOK_EVENT_TYPES) {
+    app.openAPIRegistry.registerWebhook({
+      method: 'post',
+      path: type,
+      tags,
+      summary: type,
+      description: `${EVENT_DESCRIPTIONS[type]} Sent to every enabled endpoint, at least once, in order per order and endpoint.`,
+      request: { headers, body: { required: true, content: { 'application/json': { schema: WebhookEventSchema } } } },
+      responses: { 200: { description: 'Any 2xx acknowledges the event. Anything else — a redirect, a 4xx or 5xx, no answer within WEBHOOK_TIMEOUT_MS — is retried 11 times over about 28 hours, then the delivery fails (replay it with POST /api/merchant/v1/webhooks/{eventId}/replay).' } },
+    })
+  }
 }
 
 export function merchantRoutes(s: Services) {
