@@ -8,6 +8,7 @@ import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { adminRoutes } from './admin/local-admin'
+import { consoleRoutes } from './console/routes'
 import { healthReport } from './health/report'
 import { HttpError } from './http/errors'
 import { rateLimit } from './http/rate-limit'
@@ -97,6 +98,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   app.route('/', notifyRoutes(s))
   app.route('/', merchantRoutes(s))
   registerMerchantWebhooks(app)
+  app.route('/', consoleRoutes(s))
   if (opts.adminToken)
     app.route('/', adminRoutes(s.db, opts.adminToken, s.config.mode))
   app.openAPIRegistry.registerPath({

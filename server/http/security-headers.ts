@@ -23,7 +23,8 @@ export function securityHeaders(apiOrigins: string[] = []): MiddlewareHandler {
       return
     c.header('X-Content-Type-Options', 'nosniff')
     c.header('Referrer-Policy', 'strict-origin-when-cross-origin')
-    if ((c.res.headers.get('content-type') ?? '').includes('text/html'))
+    // A page that set its own policy (the console's, stricter) keeps it.
+    if ((c.res.headers.get('content-type') ?? '').includes('text/html') && !c.res.headers.has('Content-Security-Policy'))
       c.header('Content-Security-Policy', csp)
   }
 }

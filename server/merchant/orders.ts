@@ -78,10 +78,18 @@ function decodeCursor(cursor: string): { createdAt: Date, orderNo: string } {
   return { createdAt, orderNo }
 }
 
-/** Newest first; `cursor` continues after the last order of the previous page. */
-export async function listMerchantOrders(deps: MerchantOrderDeps, q: { status?: OrderStatus, createdFrom?: string, createdTo?: string, cursor?: string, limit?: number }): Promise<OrderList> {
+/**
+ * Newest first; `cursor` continues after the last order of the previous page. `search` (the console's) finds an order
+ * by its number or the shop's order id, or orders whose subject contains it.
+ */
+export async function listMerchantOrders(deps: MerchantOrderDeps, q: { status?: OrderStatus, createdFrom?: string, createdTo?: string, search?: string, cursor?: string, limit?: number }): Promise<OrderList> {
   const limit = q.limit ?? 20
   let query = deps.db.selectFrom('orders').selectAll()
+  const search = q.search?.trim()
+  if (search) {
+    const like = `%${search.replace(/[\\%_]/g, ch => `\\${ch}`)}%`
+    query = query.where(eb => eb.or([eb('order_no', '=', search), eb('merchant_order_id', '=', search), eb('subject', 'ilike', like)]))
+  }
   if (q.status)
     query = query.where('status', '=', q.status)
   if (q.createdFrom)
