@@ -1,23 +1,23 @@
-import type { MiniProgramPayParams, OrderView, PaymentAction } from '../../contract/api'
+import type { MiniProgramPayParams, OrderView } from '../../contract/api'
 import type { PayMethod } from '../../contract/methods'
 import type { ApiClient } from '../api/client'
-import type { OAuthHost } from '../auth/wechat-oauth'
 import type { Environment } from '../env/types'
-import type { MessageKey } from '../i18n'
 import type { PayChoice, PayOption } from '../pay/choose'
-import type { AlipayBridgeHost } from '../pay/drivers/alipay-app'
-import type { RedirectHost } from '../pay/drivers/redirect'
-import type { WeixinBridgeHost } from '../pay/drivers/wechat-jsapi'
+import type { ActionHosts, QrState } from '../pay/next-action'
+import type { Notice, Reaction } from '../pay/notice'
 import type { PayOutcome } from '../pay/outcome'
-import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import type { PendingKey, StartPaymentInput } from '../pay/start-payment'
+import { acceptHMRUpdate, defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
 import { isApiError } from '../api/errors'
-import { beginAuthorization, consumeOAuthState, mayReauthorize, newOAuthState, resetReauthorizeGuard, takeOAuthReturn } from '../auth/wechat-oauth'
+import { beginAuthorization, consumeOAuthState, mayReauthorize, resetReauthorizeGuard, takeOAuthReturn } from '../auth/wechat-oauth'
 import { choosePayMethods } from '../pay/choose'
-import { payWithAlipayApp } from '../pay/drivers/alipay-app'
-import { payByRedirect } from '../pay/drivers/redirect'
-import { payWithWechatJsapi } from '../pay/drivers/wechat-jsapi'
-import { clockOffsetMs } from '../pay/qr-clock'
+import { runNextAction } from '../pay/next-action'
+import { reactToError } from '../pay/notice'
+import { startPayment } from '../pay/start-payment'
+
+export type { QrState } from '../pay/next-action'
+export type CheckoutNotice = Notice
 
 /** Where the checkout is; the page renders from this alone. */
 export type CheckoutPhase
@@ -31,32 +31,12 @@ export type CheckoutPhase
     | 'guide'
     | 'error'
 
-export interface CheckoutNotice {
-  key: MessageKey
-  values?: Record<string, string | number>
-  /** Whether a retry button belongs with it. */
-  retry: boolean
-  tone: 'info' | 'error'
-}
-
-export interface QrState {
-  method: PayMethod
-  codeUrl: string
-  expiresAt: string
-  /** Server clock minus ours, so the countdown is right on a wrong phone clock. */
-  offsetMs: number
-}
-
-/** Everything the checkout touches outside itself, injected so the flow is tested without a browser. */
-export interface CheckoutDeps {
+/** Everything the checkout touches outside itself, passed to `init` so the flow is tested without a browser. */
+export interface CheckoutDeps extends Omit<ActionHosts, 'mpPay'> {
   api: ApiClient
   env: Environment
   newKey: () => string
   goToResult: (orderNo: string, from?: 'pay') => void
-  oauth?: OAuthHost
-  bridge?: WeixinBridgeHost
-  alipayBridge?: AlipayBridgeHost
-  redirect?: RedirectHost
   /** Hands the order to the mini program (from a mini-program web-view). */
   handoff?: (orderNo: string) => Promise<void>
   /** Inside the mini program itself: login session and uni.requestPayment. */
@@ -64,23 +44,11 @@ export interface CheckoutDeps {
     ensureSession: (opts?: { fresh?: boolean }) => Promise<string>
     pay: (params: MiniProgramPayParams) => Promise<PayOutcome>
   }
-  now?: () => number
-}
-
-let deps: CheckoutDeps | undefined
-
-/** Installs the page's dependencies (once per page load). */
-export function provideCheckoutDeps(d: CheckoutDeps): void {
-  deps = d
-}
-
-function need(): CheckoutDeps {
-  if (!deps)
-    throw new Error('provideCheckoutDeps() must run before the checkout store is used')
-  return deps
 }
 
 export const useCheckoutStore = defineStore('checkout', () => {
+  /** What `init` was given: this store's own, not a module's. */
+  let deps: CheckoutDeps | undefined
   /** The order as the server sent it. */
   const order = ref<OrderView>()
   const orderNo = ref('')
@@ -91,170 +59,86 @@ export const useCheckoutStore = defineStore('checkout', () => {
   /** True while a payment request is in flight: the button is disabled and taps are ignored. */
   const busy = ref(false)
 
-  const choice = computed<PayChoice | undefined>(() => order.value ? choosePayMethods(need().env, order.value.methods) : undefined)
-
-  // One key per payment intention: a retried request after a network error reuses it.
-  let pendingKey: { method: PayMethod, key: string } | undefined
-  let inflight: Promise<void> | undefined
-
-  function fail(key: MessageKey, values?: Record<string, string | number>, retry = true): void {
-    notice.value = { key, values, retry, tone: 'error' }
-    phase.value = order.value ? 'ready' : 'error'
+  function need(): CheckoutDeps {
+    if (!deps)
+      throw new Error('init(orderNo, deps) must run before the checkout store is used')
+    return deps
   }
 
-  function explain(e: unknown): void {
-    if (!isApiError(e)) {
-      fail('error.generic', { message: e instanceof Error ? e.message : String(e) })
-      return
-    }
-    switch (e.code) {
-      case 'order_not_found': return fail('error.order_not_found', undefined, false)
-      case 'order_expired': return fail('error.order_expired', undefined, false)
-      case 'order_not_payable': return fail('error.order_not_payable', undefined, false)
-      case 'order_already_paid':
-        need().goToResult(orderNo.value)
-        return
-      case 'network':
-      case 'timeout': return fail('error.network')
-      case 'provider_unavailable':
-      case 'provider_error': return fail('error.provider')
-      case 'rate_limited': return fail('error.rate_limited')
-      case 'oauth_state_mismatch': return fail('error.oauth_state')
-      default: return fail('error.generic', { message: e.message })
-    }
+  /**
+   * The methods offered here. Kept as state, set with the order, rather than a computed: pinia 2.2's getter types
+   * expect Vue 3.5's computed refs and read Vue 3.4's as `any`.
+   */
+  const choice = shallowRef<PayChoice>()
+
+  // One key per payment intention: a retried request after a network error reuses it.
+  const pendingKey: PendingKey = {}
+  let inflight: Promise<void> | undefined
+
+  function show(n: CheckoutNotice): void {
+    notice.value = n
+    phase.value = n.tone === 'info' || order.value ? 'ready' : 'error'
+  }
+
+  function react(reaction: Reaction): void {
+    if (reaction.kind === 'notice')
+      show(reaction.notice)
+    else if (reaction.kind === 'result' && reaction.from)
+      need().goToResult(orderNo.value, reaction.from)
+    else if (reaction.kind === 'result')
+      need().goToResult(orderNo.value)
   }
 
   async function loadOrder(): Promise<void> {
     try {
-      order.value = await need().api.getOrder(orderNo.value)
+      const d = need()
+      order.value = await d.api.getOrder(orderNo.value)
+      choice.value = choosePayMethods(d.env, order.value.methods)
       selected.value ??= choice.value?.options[0]
       if (order.value.status === 'paid' || order.value.status === 'refunded') {
-        need().goToResult(orderNo.value)
+        d.goToResult(orderNo.value)
         return
       }
       if (order.value.status !== 'pending')
-        return fail(new Date(order.value.expiresAt).getTime() <= Date.now() ? 'error.order_expired' : 'error.order_not_payable', undefined, false)
+        return show({ key: new Date(order.value.expiresAt).getTime() <= Date.now() ? 'error.order_expired' : 'error.order_not_payable', retry: false, tone: 'error' })
       if (phase.value === 'loading' || phase.value === 'error')
         phase.value = 'ready'
     }
     catch (e) {
-      explain(e)
+      react(reactToError(e))
     }
   }
 
-  /** Acts on what the server said to do next. */
-  async function act(action: PaymentAction, method: PayMethod): Promise<void> {
+  async function request(method: PayMethod, extra: Omit<StartPaymentInput, 'orderNo' | 'method'> = {}): Promise<void> {
     const d = need()
-    switch (action.kind) {
-      case 'oauth_required':
-        if (!d.oauth)
-          return fail('error.generic', { message: 'authorisation is not possible here' })
-        phase.value = 'authorizing'
-        beginAuthorization(d.oauth, action.authorizeUrl)
-        return
-      case 'jsapi': {
-        if (!d.bridge)
-          return fail('error.bridge_missing')
-        phase.value = 'starting'
-        const outcome = await payWithWechatJsapi(action.params, d.bridge)
-        return afterWallet(outcome)
-      }
-      case 'redirect': {
-        if (!d.redirect)
-          return fail('error.generic', { message: 'cannot leave this page' })
-        phase.value = 'redirecting'
-        return afterWallet(payByRedirect({ orderNo: orderNo.value, method, attemptId: action.attemptId, url: action.url }, d.redirect))
-      }
-      case 'alipay_trade': {
-        if (!d.alipayBridge)
-          return fail('error.bridge_missing_alipay')
-        phase.value = 'starting'
-        return afterWallet(await payWithAlipayApp(action.tradeNo, d.alipayBridge))
-      }
-      case 'mp': {
-        if (!d.miniProgram)
-          return fail('error.bridge_missing')
-        phase.value = 'starting'
-        return afterWallet(await d.miniProgram.pay(action.params))
-      }
-      case 'qrcode':
-        qr.value = { method, codeUrl: action.codeUrl, expiresAt: action.expiresAt, offsetMs: clockOffsetMs(action.serverTime, (d.now ?? Date.now)()) }
-        phase.value = 'qrcode'
-        return
-      default: {
-        // Every kind is handled above; a server speaking a newer contract gets a clear message.
-        const unknown: { kind?: string } = action
-        return fail('error.generic', { message: `unsupported action ${unknown.kind}` })
-      }
-    }
-  }
-
-  function afterWallet(outcome: PayOutcome): void {
-    switch (outcome.status) {
-      case 'submitted':
-      case 'unknown':
-        // The wallet's word is not proof: the result page asks the server.
-        need().goToResult(orderNo.value, 'pay')
-        return
-      case 'redirected':
-        return
-      case 'cancelled':
-        notice.value = { key: 'checkout.cancelled', retry: true, tone: 'info' }
-        phase.value = 'ready'
-        return
-      case 'failed':
-        if (outcome.error.type === 'unsupported')
-          return fail(selected.value?.method === 'alipay_app' ? 'error.bridge_missing_alipay' : 'error.bridge_missing')
-        if (outcome.error.type === 'network')
-          return fail('error.network')
-        return fail('error.wallet_failed', { message: outcome.error.message })
-    }
-  }
-
-  async function request(method: PayMethod, extra: { wechatCode?: string, alipayAuthCode?: string, oauthState?: string } = {}): Promise<void> {
-    const d = need()
-    if (!pendingKey || pendingKey.method !== method || extra.wechatCode || extra.alipayAuthCode)
-      pendingKey = { method, key: d.newKey() }
-    const key = pendingKey.key
     busy.value = true
     notice.value = undefined
     phase.value = 'starting'
     try {
-      const oauthState = extra.oauthState ?? (method === 'wechat_jsapi' || method === 'alipay_app' ? newOAuthState() : undefined)
-      const body = { orderNo: orderNo.value, method, ...extra, ...(oauthState ? { oauthState } : {}) }
-      let action: PaymentAction
-      if (method === 'wechat_mp' && d.miniProgram) {
-        await d.miniProgram.ensureSession()
-        try {
-          action = await d.api.createPayment(body, key)
-        }
-        catch (e) {
-          // An expired or unknown session: log in once more, then try the same request again.
-          if (!isApiError(e) || e.code !== 'session_required')
-            throw e
-          await d.miniProgram.ensureSession({ fresh: true })
-          action = await d.api.createPayment(body, key)
-        }
+      const action = await startPayment({ api: d.api, newKey: d.newKey, ensureSession: d.miniProgram?.ensureSession }, pendingKey, { orderNo: orderNo.value, method, ...extra })
+      const step = await runNextAction(action, {
+        orderNo: orderNo.value,
+        method,
+        hosts: { ...d, mpPay: d.miniProgram?.pay },
+        onPhase: (p) => {
+          phase.value = p
+        },
+      })
+      if (step.kind === 'qrcode') {
+        qr.value = step.qr
+        phase.value = 'qrcode'
       }
-      else {
-        action = await d.api.createPayment(body, key)
+      else if (step.kind === 'react') {
+        react(step.reaction)
       }
-      pendingKey = undefined
-      await act(action, method)
     }
     catch (e) {
-      if (isApiError(e) && !e.retryable)
-        pendingKey = undefined
       if (isApiError(e) && e.code === 'oauth_code_invalid' && d.oauth && e.authorizeUrl && mayReauthorize(d.oauth, orderNo.value)) {
         phase.value = 'authorizing'
         beginAuthorization(d.oauth, e.authorizeUrl)
         return
       }
-      if (isApiError(e) && e.code === 'oauth_code_invalid')
-        return fail('error.oauth_failed')
-      if (e instanceof Error && e.name === 'MiniProgramLoginError')
-        return fail('error.login_failed')
-      explain(e)
+      react(reactToError(e))
     }
     finally {
       busy.value = false
@@ -272,7 +156,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
     if (option.action === 'handoff') {
       phase.value = 'handoff'
-      return (need().handoff?.(orderNo.value) ?? Promise.resolve()).catch(e => explain(e))
+      return (need().handoff?.(orderNo.value) ?? Promise.resolve()).catch(e => react(reactToError(e)))
     }
     inflight = request(option.method).finally(() => {
       inflight = undefined
@@ -284,7 +168,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
   function refreshQr(): Promise<void> {
     const method = qr.value?.method
     qr.value = undefined
-    pendingKey = undefined
+    pendingKey.current = undefined
     return method ? pay({ method, action: 'pay' }) : Promise.resolve()
   }
 
@@ -293,11 +177,11 @@ export const useCheckoutStore = defineStore('checkout', () => {
   }
 
   /**
-   * Opens the checkout for `orderNo`. Returning from WeChat OAuth, the code is taken out of the URL
-   * first and sent with the one request that yields the JSAPI parameters; the order loads after.
+   * Opens the checkout for `orderNo` with the page's dependencies. Returning from WeChat OAuth, the code is taken
+   * out of the URL first and sent with the one request that yields the JSAPI parameters; the order loads after.
    */
-  async function init(no: string): Promise<void> {
-    const d = need()
+  async function init(no: string, d: CheckoutDeps): Promise<void> {
+    deps = d
     orderNo.value = no
     if (!no) {
       phase.value = 'error'
@@ -305,10 +189,10 @@ export const useCheckoutStore = defineStore('checkout', () => {
       return
     }
     const returned = d.oauth ? takeOAuthReturn(d.oauth) : undefined
-    if (returned) {
-      if (!consumeOAuthState(d.oauth!, returned.state)) {
+    if (returned && d.oauth) {
+      if (!consumeOAuthState(d.oauth, returned.state)) {
         await loadOrder()
-        return fail('error.oauth_state')
+        return show({ key: 'error.oauth_state', retry: true, tone: 'error' })
       }
       if (returned.provider === 'alipay')
         await request('alipay_app', { alipayAuthCode: returned.code, oauthState: returned.state })
@@ -339,25 +223,5 @@ export const useCheckoutStore = defineStore('checkout', () => {
   return { order, orderNo, phase, notice, selected, qr, busy, choice, init, pay, refreshQr, closeGuide, loadOrder, onPaymentSucceeded }
 })
 
-/** The store's public surface, stated explicitly (what the page reads and calls). */
-export interface CheckoutStore {
-  readonly order: OrderView | undefined
-  readonly orderNo: string
-  readonly phase: CheckoutPhase
-  readonly notice: CheckoutNotice | undefined
-  selected: PayOption | undefined
-  readonly qr: QrState | undefined
-  readonly busy: boolean
-  readonly choice: PayChoice | undefined
-  init: (orderNo: string) => Promise<void>
-  pay: (option?: PayOption) => Promise<void>
-  refreshQr: () => Promise<void>
-  closeGuide: () => void
-  loadOrder: () => Promise<void>
-  onPaymentSucceeded: () => void
-}
-
-/** The checkout store, typed by its explicit surface (pinia's inference widens it under this toolchain). */
-export function useCheckout(): CheckoutStore {
-  return useCheckoutStore() as unknown as CheckoutStore
-}
+if (import.meta.hot)
+  import.meta.hot.accept(acceptHMRUpdate(useCheckoutStore, import.meta.hot))

@@ -6,7 +6,7 @@ import type { CheckoutDeps } from '@/src/stores/checkout'
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from '@/src/api/errors'
-import { provideCheckoutDeps, useCheckout } from '@/src/stores/checkout'
+import { useCheckoutStore } from '@/src/stores/checkout'
 
 const order: OrderView = { orderNo: 'O1', subject: 's', merchantName: 'm', amountFen: 100, currency: 'CNY', status: 'pending', expiresAt: new Date(Date.now() + 600_000).toISOString(), methods: ['wechat_jsapi', 'wechat_h5', 'wechat_native', 'wechat_mp'] }
 const env = (kind: Environment['kind'], native = false): Environment => ({ kind, os: 'ios', mobile: true, native, reasons: [] })
@@ -42,8 +42,9 @@ function setup(over: Partial<CheckoutDeps> & { createPayment?: ApiClient['create
   } }, document: { addEventListener: () => {}, removeEventListener: () => {} } }
   const goToResult = vi.fn()
   let n = 0
-  provideCheckoutDeps({ api, env: env('wechat'), newKey: () => `key-${++n}`, goToResult, bridge, ...over })
-  return { store: useCheckout(), createPayment, goToResult, invoked }
+  const deps: CheckoutDeps = { api, env: env('wechat'), newKey: () => `key-${++n}`, goToResult, bridge, ...over }
+  const store = useCheckoutStore()
+  return { store, deps, createPayment, goToResult, invoked }
 }
 
 beforeEach(() => {
@@ -54,8 +55,8 @@ describe('checkout flow', () => {
   it('returning from OAuth: the code goes out in the one request that yields JSAPI params, then the bridge', async () => {
     const oauth = oauthHost('?code=C1&state=S1')
     oauth.store.set('uc.oauthState', 'S1')
-    const { store, createPayment, invoked, goToResult } = setup({ oauth })
-    await store.init('O1')
+    const { store, deps, createPayment, invoked, goToResult } = setup({ oauth })
+    await store.init('O1', deps)
     expect(createPayment).toHaveBeenCalledTimes(1)
     expect(createPayment.mock.calls[0]![0]).toEqual({ orderNo: 'O1', method: 'wechat_jsapi', wechatCode: 'C1', oauthState: 'S1' })
     expect(invoked).toHaveLength(1)
@@ -66,8 +67,8 @@ describe('checkout flow', () => {
   it('a state that does not match stops before any payment request', async () => {
     const oauth = oauthHost('?code=C1&state=EVIL')
     oauth.store.set('uc.oauthState', 'S1')
-    const { store, createPayment } = setup({ oauth })
-    await store.init('O1')
+    const { store, deps, createPayment } = setup({ oauth })
+    await store.init('O1', deps)
     expect(createPayment).not.toHaveBeenCalled()
     expect(store.notice?.key).toBe('error.oauth_state')
   })
@@ -77,14 +78,14 @@ describe('checkout flow', () => {
     const oauth = oauthHost('?code=C1&state=S1')
     oauth.store.set('uc.oauthState', 'S1')
     const first = setup({ oauth, createPayment: failWith(invalid) })
-    await first.store.init('O1')
+    await first.store.init('O1', first.deps)
     expect(oauth.replaced).toEqual(['https://open.example/connect?state=NEW1#wechat_redirect'])
     expect(oauth.store.get('uc.oauthState')).toBe('NEW1')
     // Back again with another bad code: no second redirect.
     setActivePinia(createPinia())
     oauth.location.search = '?code=C2&state=NEW1'
     const second = setup({ oauth, createPayment: failWith(invalid) })
-    await second.store.init('O1')
+    await second.store.init('O1', second.deps)
     expect(oauth.replaced).toHaveLength(1)
     expect(second.store.notice?.key).toBe('error.oauth_failed')
   })
@@ -92,11 +93,11 @@ describe('checkout flow', () => {
   it('a double tap makes one request with one Idempotency-Key', async () => {
     let release!: () => void
     const gate = new Promise<void>(r => (release = r))
-    const { store, createPayment } = setup({ env: env('mobile-browser'), redirect: { storage: { setItem: () => {} }, navigate: () => {} }, createPayment: async () => {
+    const { store, deps, createPayment } = setup({ env: env('mobile-browser'), redirect: { storage: { setItem: () => {} }, navigate: () => {} }, createPayment: async () => {
       await gate
       return { kind: 'redirect', attemptId: 'a', url: 'https://wx.example/h5' }
     } })
-    await store.init('O1')
+    await store.init('O1', deps)
     const a = store.pay()
     const b = store.pay()
     expect(store.busy).toBe(true)
@@ -107,12 +108,12 @@ describe('checkout flow', () => {
 
   it('a network failure keeps the key so the retry is the same request', async () => {
     let calls = 0
-    const { store, createPayment } = setup({ env: env('mobile-browser'), redirect: { storage: { setItem: () => {} }, navigate: () => {} }, createPayment: async () => {
+    const { store, deps, createPayment } = setup({ env: env('mobile-browser'), redirect: { storage: { setItem: () => {} }, navigate: () => {} }, createPayment: async () => {
       if (calls++ === 0)
         throw new ApiError({ code: 'network', status: 0, message: 'offline' })
       return { kind: 'redirect', attemptId: 'a', url: 'https://wx.example/h5' }
     } })
-    await store.init('O1')
+    await store.init('O1', deps)
     await store.pay()
     expect(store.notice?.key).toBe('error.network')
     await store.pay()
@@ -121,10 +122,10 @@ describe('checkout flow', () => {
   })
 
   it('an order already paid goes straight to the result page', async () => {
-    const { store, goToResult } = setup({ env: env('mobile-browser'), createPayment: async () => {
+    const { store, deps, goToResult } = setup({ env: env('mobile-browser'), createPayment: async () => {
       throw new ApiError({ code: 'order_already_paid', status: 409, message: 'paid' })
     } })
-    await store.init('O1')
+    await store.init('O1', deps)
     await store.pay()
     expect(goToResult).toHaveBeenCalledWith('O1')
   })
@@ -133,12 +134,12 @@ describe('checkout flow', () => {
     let n = 0
     const ensureSession = vi.fn(async () => 'tok')
     const pay = vi.fn(async () => ({ status: 'submitted' as const }))
-    const { store, createPayment, goToResult } = setup({ env: env('wechat-miniprogram', true), miniProgram: { ensureSession, pay }, createPayment: async () => {
+    const { store, deps, createPayment, goToResult } = setup({ env: env('wechat-miniprogram', true), miniProgram: { ensureSession, pay }, createPayment: async () => {
       if (n++ === 0)
         throw new ApiError({ code: 'session_required', status: 401, message: 'login' })
       return { kind: 'mp', attemptId: 'a', params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } }
     } })
-    await store.init('O1')
+    await store.init('O1', deps)
     await store.pay()
     expect(ensureSession.mock.calls).toEqual([[], [{ fresh: true }]])
     expect(createPayment).toHaveBeenCalledTimes(2)
@@ -148,8 +149,8 @@ describe('checkout flow', () => {
 
   it('inside WeChat, choosing Alipay opens the browser guide and makes no request', async () => {
     const oauth = oauthHost()
-    const { store, createPayment } = setup({ oauth, createPayment: async () => ({ kind: 'oauth_required', provider: 'wechat', authorizeUrl: 'https://open.example/a?state=X1' }) })
-    await store.init('O1')
+    const { store, deps, createPayment } = setup({ oauth, createPayment: async () => ({ kind: 'oauth_required', provider: 'wechat', authorizeUrl: 'https://open.example/a?state=X1' }) })
+    await store.init('O1', deps)
     // Inside WeChat the JSAPI path started by itself (and went to authorise).
     expect(oauth.replaced).toEqual(['https://open.example/a?state=X1'])
     createPayment.mockClear()
