@@ -7,8 +7,18 @@ export interface StoredResponse { status: number, body: unknown }
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\w-]{8,128}$/
 
+/** Object keys sorted at every level: JSON objects are unordered, so a retry that orders them otherwise is the same request. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value))
+    return value.map(canonical)
+  if (value !== null && typeof value === 'object' && !(value instanceof Date))
+    return Object.fromEntries(Object.keys(value).sort().map(k => [k, canonical((value as Record<string, unknown>)[k])]))
+  return value
+}
+
+/** The identity of a request: the same JSON, whatever the order of its keys, hashes the same. */
 export function requestHash(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex')
+  return createHash('sha256').update(JSON.stringify(canonical(parts))).digest('hex')
 }
 
 /**

@@ -1,4 +1,7 @@
-/** The merchant API in /api/openapi.json: every route the server serves, its answers, and the webhooks it sends. */
+/**
+ * The merchant API's contract: /api/openapi.json (every route the server serves, its answers, the webhooks it sends),
+ * the per-key rate limit, and what counts as the same request for merchantOrderId and Idempotency-Key.
+ */
 import type { TestServer } from '../helpers/server'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,7 +23,7 @@ let server: TestServer
 let doc: Doc
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { RATE_LIMIT_PER_KEY: '3' } })
+  server = await startTestServer({ env: { RATE_LIMIT_PER_KEY: '5' } })
   doc = (await server.call('GET', '/api/openapi.json')).json as unknown as Doc
 })
 
@@ -71,12 +74,29 @@ describe('the merchant API in the OpenAPI document', () => {
 describe('the per-key rate limit', () => {
   it('answers 429 rate_limited with Retry-After, as documented for every merchant route', async () => {
     const shop = await merchantClient(server, 'rate limited')
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 5; i++)
       expect((await shop.call('GET', '/orders')).status).toBe(200)
     const over = await shop.call('GET', '/orders')
     expect(over.status).toBe(429)
     expect(over.json).toMatchObject({ code: 'rate_limited', retryable: true })
     expect(over.json.message).toContain('(per API key)')
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})
+
+describe('the same request', () => {
+  it('is the same JSON whatever the order of its keys: a retry answers the first order, by merchantOrderId and by Idempotency-Key', async () => {
+    const shop = await merchantClient(server, 'key order')
+    const first = await shop.call('POST', '/orders', { idempotencyKey: 'key-order-0001', body: { amountFen: 300, subject: '拿铁', merchantOrderId: 'KEY-ORDER-1', metadata: { customer: 'c_1', table: 7 } } })
+    expect(first.status).toBe(201)
+    const reordered = { metadata: { table: 7, customer: 'c_1' }, merchantOrderId: 'KEY-ORDER-1', subject: '拿铁', amountFen: 300 }
+    const byOrderId = await shop.call('POST', '/orders', { idempotencyKey: 'key-order-0002', body: reordered })
+    expect(byOrderId.status, byOrderId.text).toBe(200)
+    expect(byOrderId.json.orderNo).toBe(first.json.orderNo)
+    const byKey = await shop.call('POST', '/orders', { idempotencyKey: 'key-order-0001', body: reordered })
+    expect(byKey.status, byKey.text).toBe(201)
+    expect(byKey.json.orderNo).toBe(first.json.orderNo)
+    const other = await shop.call('POST', '/orders', { idempotencyKey: 'key-order-0003', body: { ...reordered, metadata: { table: 8, customer: 'c_1' } } })
+    expect(other.json).toMatchObject({ code: 'merchant_order_conflict' })
   })
 })
