@@ -16,7 +16,9 @@
  *   GET    /api/wechat/notifications?out_trade_no=   → {out_trade_no, notifications: [{event_id, kind, faults, status,
  *                                   notify_url, attempts: [{n, at, http_status?, error?, acknowledged, corrupted?}]}]}
  *                                   (without out_trade_no: every notification)
- *   GET    /api/stats               → {wechat: {<out_trade_no>: {create, query, close, notify_attempts}}, alipay: {…same}}
+ *   GET    /api/stats               → {wechat: {<out_trade_no>: {create, query, close, refund, refund_query, notify_attempts,
+ *                                   refunds_succeeded, refunded_fen}}, alipay: {…same}}: calls per provider order, and the
+ *                                   refunds that paid money back (each refund number once)
  *   /api/alipay/…                    pay, cancel, trade-pay, notifications: see ./alipay-control.ts
  *   GET    /api/faults              → SandboxFaults
  *   PUT    /api/faults              partial SandboxFaults, validated (400 {errors}) → the new faults

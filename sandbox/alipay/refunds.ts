@@ -25,6 +25,8 @@ function refundedFen(trade: AliTrade): number {
 function succeed(ctx: SandboxContext, notifier: AlipayNotifier, trade: AliTrade, refund: AliRefund): void {
   refund.status = 'REFUND_SUCCESS'
   refund.succeededAt = Date.now()
+  ctx.store.alipay.trades.count(trade.outTradeNo, 'refunds_succeeded')
+  ctx.store.alipay.trades.count(trade.outTradeNo, 'refunded_fen', refund.amountFen)
   const all = refundedFen(trade) >= trade.amountFen
   if (all) {
     trade.status = 'TRADE_CLOSED'

@@ -12,9 +12,12 @@ export interface CallStats {
   refund: number
   refund_query: number
   notify_attempts: number
+  /** Refunds that paid money back (a refund number asked again is not counted twice), and how much. */
+  refunds_succeeded: number
+  refunded_fen: number
 }
 
-const ZERO: CallStats = { create: 0, query: 0, close: 0, refund: 0, refund_query: 0, notify_attempts: 0 }
+const ZERO: CallStats = { create: 0, query: 0, close: 0, refund: 0, refund_query: 0, notify_attempts: 0, refunds_succeeded: 0, refunded_fen: 0 }
 
 export class ProviderLedger<Order extends { outTradeNo: string }, Note extends { out_trade_no: string }> {
   private readonly orders = new Map<string, Order>()
@@ -67,9 +70,9 @@ export class ProviderLedger<Order extends { outTradeNo: string }, Note extends {
     return [...this.notifications.values()].flat()
   }
 
-  count(outTradeNo: string, what: keyof CallStats): void {
+  count(outTradeNo: string, what: keyof CallStats, by = 1): void {
     const s = this.stats.get(outTradeNo) ?? { ...ZERO }
-    s[what]++
+    s[what] += by
     this.stats.set(outTradeNo, s)
   }
 

@@ -65,8 +65,11 @@ export function findRefund(ctx: SandboxContext, outRefundNo: string): { order: W
 
 function settle(ctx: SandboxContext, notifier: WechatNotifier, order: WxOrder, r: WxRefund, to: 'SUCCESS' | 'ABNORMAL'): void {
   r.status = to
-  if (to === 'SUCCESS')
+  if (to === 'SUCCESS') {
     r.successAt = Date.now()
+    ctx.store.wxOrders.count(order.outTradeNo, 'refunds_succeeded')
+    ctx.store.wxOrders.count(order.outTradeNo, 'refunded_fen', r.amount)
+  }
   order.events.push({ at: Date.now(), what: `refund ${r.outRefundNo} ${to}` })
   ctx.log({ out_trade_no: order.outTradeNo, out_refund_no: r.outRefundNo, status: to }, 'wechatpay: refund settled')
   notifier.notifyRefund({ outTradeNo: order.outTradeNo, outRefundNo: r.outRefundNo, notifyUrl: r.notifyUrl, eventType: to === 'SUCCESS' ? 'REFUND.SUCCESS' : 'REFUND.ABNORMAL', refundJson: notificationResource(ctx, order, r) })
