@@ -7,7 +7,8 @@
  *
  * Options: --server-name, --root, --upstream (repeat per process), --listen (default "443 ssl http2" with TLS,
  * "80" without), --tls-cert/--tls-key, --access-log (default /var/log/nginx/uni-cashier.access.log),
- * --payments-per-minute (default 60 per client IP; 0 = no nginx limit), --sandbox host:port (sandbox mode only).
+ * --payments-per-minute (default 60 per client IP; 0 = no nginx limit), --streams-per-ip and --streams-per-order (event
+ * streams open at once; default 50 and 20, 0 = no nginx limit), --sandbox host:port (sandbox mode only).
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -26,6 +27,9 @@ export interface NginxSiteOptions {
   tls?: { cert: string, key: string }
   /** Payment creations per minute per client IP, counted by nginx across all processes; 0/undefined = none. */
   paymentsPerMinute?: number
+  /** Order status event streams open at once across all processes, per client IP and per order; 0/undefined = none. */
+  streamsPerIp?: number
+  streamsPerOrder?: number
   /** host:port of a standalone sandbox (`tsx sandbox/main.ts`) to expose under /sandbox/. */
   sandbox?: string
   /** Raw nginx text inserted among the server's locations. */
@@ -53,6 +57,7 @@ export function renderNginxSite(template: string, o: NginxSiteOptions): string {
   const sections: Record<string, boolean> = {
     TLS: !!o.tls,
     RATE_LIMIT: (o.paymentsPerMinute ?? 0) > 0,
+    STREAM_LIMIT: (o.streamsPerIp ?? 0) > 0 && (o.streamsPerOrder ?? 0) > 0,
     SANDBOX: !!o.sandbox,
   }
   const values: Record<string, string> = {
@@ -65,6 +70,8 @@ export function renderNginxSite(template: string, o: NginxSiteOptions): string {
     TLS_CERT: o.tls ? safe('TLS_CERT', o.tls.cert) : '',
     TLS_KEY: o.tls ? safe('TLS_KEY', o.tls.key) : '',
     PAYMENTS_PER_MINUTE: String(Math.max(0, Math.floor(o.paymentsPerMinute ?? 0))),
+    STREAMS_PER_IP: String(Math.max(0, Math.floor(o.streamsPerIp ?? 0))),
+    STREAMS_PER_ORDER: String(Math.max(0, Math.floor(o.streamsPerOrder ?? 0))),
     SANDBOX_SERVER: o.sandbox ? hostPort('sandbox', o.sandbox) : '',
   }
   // The template's header explains how to fill it; the rendered file gets a one-line note instead.
@@ -100,6 +107,8 @@ function cli(argv: string[]): void {
       'tls-key': { type: 'string' },
       'access-log': { type: 'string', default: '/var/log/nginx/uni-cashier.access.log' },
       'payments-per-minute': { type: 'string', default: '60' },
+      'streams-per-ip': { type: 'string', default: '50' },
+      'streams-per-order': { type: 'string', default: '20' },
       'sandbox': { type: 'string' },
     },
   })
@@ -115,6 +124,12 @@ function cli(argv: string[]): void {
   const perMinute = Number(values['payments-per-minute'])
   if (!Number.isInteger(perMinute) || perMinute < 0)
     throw new Error('--payments-per-minute must be a whole number ≥ 0')
+  const [streamsPerIp, streamsPerOrder] = (['streams-per-ip', 'streams-per-order'] as const).map((name) => {
+    const n = Number(values[name])
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`--${name} must be a whole number ≥ 0`)
+    return n
+  })
   process.stdout.write(renderNginxSite(readNginxTemplate(), {
     serverName: need('server-name'),
     cashierRoot: path.resolve(need('root')),
@@ -123,6 +138,8 @@ function cli(argv: string[]): void {
     accessLog: values['access-log'],
     tls,
     paymentsPerMinute: perMinute,
+    streamsPerIp,
+    streamsPerOrder,
     sandbox: values.sandbox,
   }))
 }

@@ -84,8 +84,10 @@ function paymentSummary(order: WxOrder): Record<string, unknown> {
 /** Routes of the control API. */
 export function controlApi(ctx: SandboxContext, notifier: WechatNotifier, alipayNotifier: AlipayNotifier): Hono {
   const app = new Hono()
-  // Reflect the origin so bridge.js works from a page served by another dev origin, cookies included.
-  app.use('/api/*', cors({ origin: origin => origin, credentials: true }))
+  // Credentialed calls only from the origin the sandbox is served on (the cashier's, or the dev server's proxy to it):
+  // reflecting any origin would let every web page pay, cancel and read the simulated customer's payments.
+  const ownOrigin = new URL(ctx.publicUrl).origin
+  app.use('/api/*', cors({ origin: origin => (origin === ownOrigin ? origin : null), credentials: true }))
 
   app.get('/api/payments', (c) => {
     const status = c.req.query('status') ?? 'all'

@@ -48,7 +48,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     else
       s.log.debug(fields, 'request')
   })
-  app.use('*', securityHeaders(s.config.corsOrigins))
+  app.use('*', securityHeaders(s.config.corsOrigins, { hsts: s.config.publicUrl.startsWith('https:') }))
   // gzip pages, assets and JSON; never the event stream, which must reach the browser as it is written.
   const gzip = compress({ encoding: 'gzip' })
   app.use('*', async (c, next) => c.req.path.endsWith('/events') ? next() : gzip(c, next))
@@ -84,12 +84,25 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     await next()
   })
 
+  // The per-session limit counts against the payer bound to the session (openid, Alipay user id), which the client
+  // cannot rotate: a fresh cookie, a made-up X-Session-Token or a second OAuth round trip of the same payer all count
+  // together. Requests with no payer yet count per IP only.
   const limiter = rateLimit([
     { name: 'per IP', limit: s.config.rateLimitPerIp, windowMs: 60_000, key: c => clientIp(c, s.config) },
-    { name: 'per session', limit: s.config.rateLimitPerSession, windowMs: 60_000, key: c => readSessionId(c) },
+    { name: 'per payer', limit: s.config.rateLimitPerSession, windowMs: 60_000, key: async (c) => {
+      const session = await s.sessions.get(readSessionId(c))
+      const payer = session?.wechat_openid ?? session?.wechat_mp_openid ?? session?.alipay_user_id
+      return payer ?? undefined
+    } },
   ])
   app.use('/api/payments', async (c, next) => c.req.method === 'POST' ? limiter(c, next) : next())
   app.use('/api/mp/session', limiter)
+  // Status reads may ask the provider, and event streams hold a connection each: both are limited per IP.
+  const statusLimiter = rateLimit([
+    { name: 'per IP', limit: s.config.statusRateLimitPerIp, windowMs: 60_000, key: c => clientIp(c, s.config) },
+  ], Date.now, 'status requests')
+  app.use('/api/orders/:orderNo/status', statusLimiter)
+  app.use('/api/orders/:orderNo/events', statusLimiter)
 
   app.route('/', orderRoutes(s))
   app.route('/', paymentRoutes(s))

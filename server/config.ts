@@ -120,7 +120,10 @@ export interface ServerConfig {
   refundCheckSeconds: number
   /** Lets the merchant console be opened with a password as well as with an API key. */
   consolePassword?: string
-  /** Per-IP limits on the public status reads and event streams (per minute, and streams open at once). */
+  /**
+   * Per-IP limits on the public status reads and event streams (per minute, and streams open at once), and event
+   * streams open at once per order; 0 = no limit. The per-IP ones default to off when RATE_LIMIT_PER_IP is 0.
+   */
   statusRateLimitPerIp: number
   maxStreamsPerIp: number
   maxStreamsPerOrder: number
@@ -382,8 +385,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     sweepIntervalSeconds: num(env, 'SWEEP_INTERVAL_SECONDS', 5),
     refundCheckSeconds: num(env, 'REFUND_CHECK_SECONDS', 10),
     consolePassword: env.CONSOLE_PASSWORD || undefined,
-    statusRateLimitPerIp: int(env, 'STATUS_RATE_LIMIT_PER_IP', 600),
-    maxStreamsPerIp: int(env, 'MAX_STREAMS_PER_IP', 50),
+    // RATE_LIMIT_PER_IP=0 (a load test from one address) turns these per-IP limits off too unless they are set.
+    statusRateLimitPerIp: int(env, 'STATUS_RATE_LIMIT_PER_IP', env.RATE_LIMIT_PER_IP === '0' ? 0 : 600),
+    maxStreamsPerIp: int(env, 'MAX_STREAMS_PER_IP', env.RATE_LIMIT_PER_IP === '0' ? 0 : 50),
     maxStreamsPerOrder: int(env, 'MAX_STREAMS_PER_ORDER', 20),
     logLevel: env.LOG_LEVEL || 'info',
   }

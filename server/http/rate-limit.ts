@@ -4,8 +4,8 @@ export interface RateLimitRule {
   /** Requests allowed per window; 0 disables the rule. */
   limit: number
   windowMs: number
-  /** What a request counts against (an IP, a session); undefined skips the rule for that request. */
-  key: (c: Parameters<MiddlewareHandler>[0]) => string | undefined
+  /** What a request counts against (an IP, a payer); undefined skips the rule for that request. */
+  key: (c: Parameters<MiddlewareHandler>[0]) => string | undefined | Promise<string | undefined>
   name: string
 }
 
@@ -15,7 +15,7 @@ interface Window { count: number, resetAt: number }
  * Fixed-window limits per key, kept in this process. Over the limit: 429 `rate_limited` with
  * Retry-After. (Behind several processes each counts alone; put the limit in the proxy as well.)
  */
-export function rateLimit(rules: RateLimitRule[], now: () => number = Date.now): MiddlewareHandler {
+export function rateLimit(rules: RateLimitRule[], now: () => number = Date.now, what = 'payment requests'): MiddlewareHandler {
   const windows = new Map<string, Window>()
   let lastSweep = now()
   return async (c, next) => {
@@ -30,7 +30,7 @@ export function rateLimit(rules: RateLimitRule[], now: () => number = Date.now):
     for (const rule of rules) {
       if (rule.limit <= 0)
         continue
-      const key = rule.key(c)
+      const key = await rule.key(c)
       if (key === undefined)
         continue
       const id = `${rule.name}:${key}`
@@ -43,7 +43,7 @@ export function rateLimit(rules: RateLimitRule[], now: () => number = Date.now):
       if (w.count > rule.limit) {
         const retryAfter = Math.max(1, Math.ceil((w.resetAt - t) / 1000))
         c.header('Retry-After', String(retryAfter))
-        return c.json({ code: 'rate_limited', message: `too many payment requests (${rule.name}); retry in ${retryAfter} s`, retryable: true }, 429)
+        return c.json({ code: 'rate_limited', message: `too many ${what} (${rule.name}); retry in ${retryAfter} s`, retryable: true }, 429)
       }
     }
     await next()

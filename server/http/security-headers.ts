@@ -3,9 +3,11 @@ import type { MiddlewareHandler } from 'hono'
 /**
  * Headers for the cashier's own pages and API: a CSP that allows only this origin (the built
  * cashier needs no inline script), no MIME sniffing, and a Referrer-Policy that still sends the
- * origin WeChat H5 pay checks.
+ * origin WeChat H5 pay checks. No page of ours may be framed (a framed cashier invites clickjacking
+ * of the pay button): `frame-ancestors 'none'` and, for older browsers, X-Frame-Options. Behind an
+ * https PUBLIC_URL, HSTS keeps browsers on https.
  */
-export function securityHeaders(apiOrigins: string[] = []): MiddlewareHandler {
+export function securityHeaders(apiOrigins: string[] = [], opts: { hsts?: boolean } = {}): MiddlewareHandler {
   const connect = ['\'self\'', ...apiOrigins].join(' ')
   const csp = [
     'default-src \'self\'',
@@ -16,13 +18,17 @@ export function securityHeaders(apiOrigins: string[] = []): MiddlewareHandler {
     'base-uri \'self\'',
     'form-action \'self\'',
     'object-src \'none\'',
+    'frame-ancestors \'none\'',
   ].join('; ')
   return async (c, next) => {
     await next()
+    if (opts.hsts)
+      c.header('Strict-Transport-Security', 'max-age=31536000')
     if (c.req.path.startsWith('/sandbox'))
       return
     c.header('X-Content-Type-Options', 'nosniff')
     c.header('Referrer-Policy', 'strict-origin-when-cross-origin')
+    c.header('X-Frame-Options', 'DENY')
     // A page that set its own policy (the console's, stricter) keeps it.
     if ((c.res.headers.get('content-type') ?? '').includes('text/html') && !c.res.headers.has('Content-Security-Policy'))
       c.header('Content-Security-Policy', csp)

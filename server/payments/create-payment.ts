@@ -66,20 +66,31 @@ async function settleEarlierAttempts(deps: PaymentDeps, orderNo: string, method:
 export interface PaymentContext {
   session?: SessionRow
   clientIp: string
+  /** The OAuth state a browser without a session waits for (kept in its cookie, see identifyPayer). */
+  pendingState?: string
   /** The request's Idempotency-Key (see the payment_attempts.idempotency_key column). */
   idempotencyKey?: string
+  /**
+   * Called as soon as a payer id is bound to a new (or newly numbered) session, which the response must hand out as
+   * a cookie even if a later step fails: the OAuth code is spent by then.
+   */
+  onNewSession?: (session: SessionRow) => void
 }
 
 export interface PaymentResult {
   action: PaymentAction
-  /** Set when the request created a session the response must hand out as a cookie. */
-  newSession?: SessionRow
+  /** Set when the request starts an authorisation in a browser without a session: the state its cookie keeps. */
+  pendingState?: string
 }
 
 /** The payer id a method needs: web OAuth (JSAPI, Alipay in-app), the mini program's session, or none. */
 async function payerFor(deps: PaymentDeps, req: CreatePaymentRequest, ctx: PaymentContext, identity: ReturnType<Providers['all'][number]['identity']>) {
-  if (identity)
-    return identifyPayer(deps.sessions, identity, req, ctx.session, checkoutUrl(deps.config.publicUrl, req.orderNo))
+  if (identity) {
+    const payer = await identifyPayer(deps, identity, req, { session: ctx.session, pendingState: ctx.pendingState }, checkoutUrl(deps.config.publicUrl, req.orderNo))
+    if ('newSession' in payer && payer.newSession)
+      ctx.onNewSession?.(payer.newSession)
+    return payer
+  }
   if (req.method === 'wechat_mp') {
     const payerId = ctx.session?.wechat_mp_openid
     if (!payerId)
@@ -94,7 +105,7 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   const { order, adapter } = await loadPayable(deps, req.orderNo, req.method)
   const payer = await payerFor(deps, req, ctx, adapter.identity(req.method))
   if ('action' in payer)
-    return { action: payer.action, newSession: payer.newSession }
+    return { action: payer.action, pendingState: payer.pendingState }
 
   const earlier = await settleEarlierAttempts(deps, order.order_no, req.method, payer.payerId, ctx.idempotencyKey)
   if (earlier)
@@ -116,8 +127,7 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   catch (e) {
     await markAttemptFailed(deps.db, attempt.id)
     if (e instanceof ProviderError) {
-      deps.log.warn({ orderNo: order.order_no, outTradeNo: attempt.outTradeNo, providerCode: e.providerCode, kind: e.kind }, 'provider refused or failed to create a payment')
-      throw providerFailure(e)
+      throw providerFailure(e, deps.log.child({ orderNo: order.order_no, outTradeNo: attempt.outTradeNo }), 'creating a payment')
     }
     throw e
   }

@@ -1,4 +1,5 @@
 import type { CreatePaymentRequest, PaymentAction } from '../../contract/api'
+import type { Logger } from '../logger'
 import type { PayerIdentity } from '../providers/types'
 import type { SessionRow, SessionStore } from '../sessions/store'
 import { randomBytes } from 'node:crypto'
@@ -8,50 +9,54 @@ import { InvalidPayerCode } from '../providers/types'
 import { providerFailure } from './errors'
 
 export type PayerResult
-  = | { payerId: string, session?: SessionRow }
-    | { action: PaymentAction, newSession?: SessionRow }
+  = | { payerId: string, session?: SessionRow, newSession?: SessionRow }
+    | { action: PaymentAction, pendingState?: string }
 
 /**
  * Finds who pays, inside WeChat or Alipay: the id kept in the session, or the OAuth code this request brings back
- * (checked against the state the session waits for), or else an authorisation to start (`returnTo` comes back with
- * the code).
+ * (checked against the state this browser waits for: its session's, or `pendingState` from its cookie), or else an
+ * authorisation to start (`returnTo` comes back with the code).
+ *
+ * Starting an authorisation writes no session row for a browser without one (the route keeps the state in its
+ * cookie instead); binding a payer id creates the session, or moves an existing one to a new id.
  */
 export async function identifyPayer(
-  sessions: SessionStore,
+  deps: { sessions: SessionStore, log: Logger },
   identity: PayerIdentity,
   req: CreatePaymentRequest,
-  session: SessionRow | undefined,
+  current: { session?: SessionRow, pendingState?: string },
   returnTo: string,
 ): Promise<PayerResult> {
+  const { session } = current
   const code = identity.code(req)
   if (code !== undefined) {
-    if (!session?.oauth_state || req.oauthState !== session.oauth_state)
+    const awaitedState = session ? session.oauth_state : current.pendingState
+    if (!awaitedState || req.oauthState !== awaitedState)
       throw new HttpError(400, 'oauth_state_mismatch', 'the OAuth state does not match the one this browser started with')
-    const awaitedState = session.oauth_state
     let payerId: string
     try {
       payerId = await identity.exchange(code)
     }
     catch (e) {
-      // A fresh authorisation with the state this session already waits for: nothing is written.
+      // A fresh authorisation with the state this browser already waits for: nothing is written.
       if (e instanceof InvalidPayerCode)
         throw new HttpError(409, 'oauth_code_invalid', e.message, { authorizeUrl: identity.authorizeUrl(returnTo, awaitedState) })
       if (e instanceof ProviderError)
-        throw providerFailure(e)
+        throw providerFailure(e, deps.log, `${identity.provider} OAuth code exchange`)
       throw e
     }
-    await sessions.update(session.id, { [identity.sessionField]: payerId, oauth_state: null })
-    return { session: { ...session, [identity.sessionField]: payerId, oauth_state: null }, payerId }
+    const patch = { [identity.sessionField]: payerId, oauth_state: null }
+    const bound = session ? await deps.sessions.rotate(session.id, patch) : await deps.sessions.create(patch)
+    return { session: bound, newSession: bound, payerId }
   }
   const known = session?.[identity.sessionField]
   if (known)
     return { session, payerId: known }
-  let newSession: SessionRow | undefined
-  if (!session) {
-    session = await sessions.create()
-    newSession = session
-  }
   const state = req.oauthState ?? randomBytes(16).toString('hex')
-  await sessions.update(session.id, { oauth_state: state })
-  return { action: { kind: 'oauth_required', provider: identity.provider, authorizeUrl: identity.authorizeUrl(returnTo, state) }, newSession }
+  const action: PaymentAction = { kind: 'oauth_required', provider: identity.provider, authorizeUrl: identity.authorizeUrl(returnTo, state) }
+  if (session) {
+    await deps.sessions.update(session.id, { oauth_state: state })
+    return { action }
+  }
+  return { action, pendingState: state }
 }

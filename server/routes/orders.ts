@@ -4,6 +4,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import { isFinalStatus } from '../../contract/api'
 import { HttpError } from '../http/errors'
+import { clientIp } from '../http/request'
 import { errorResponses, Order, OrderNoParam, StatusView } from '../http/schemas'
 import { PendingOrderWatch } from '../orders/pending-watch'
 import { isReconcileDue, reconcileOrder } from '../orders/reconcile'
@@ -32,7 +33,7 @@ const statusRoute = createRoute({
   request: { params: z.object({ orderNo: OrderNoParam }) },
   responses: {
     200: { description: 'Current status', content: { 'application/json': { schema: StatusView } } },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 429),
   },
 })
 
@@ -44,7 +45,7 @@ const eventsRoute = createRoute({
   request: { params: z.object({ orderNo: OrderNoParam }) },
   responses: {
     200: { description: '`text/event-stream` of `status` events (data: OrderStatusView) and heartbeat comments', content: { 'text/event-stream': { schema: z.string() } } },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 429),
   },
 })
 
@@ -63,8 +64,39 @@ export function orderRoutes(s: Services) {
     return row
   }
 
+  // Event streams open at once, per client IP and per order, in this process (nginx's limit_conn counts across
+  // processes): each holds a connection and a subscription, so one client cannot hold thousands.
+  const streamsPerIp = new Map<string, number>()
+  const streamsPerOrder = new Map<string, number>()
+  function holdStream(ip: string, orderNo: string): () => void {
+    const { maxStreamsPerIp, maxStreamsPerOrder } = s.config
+    if (maxStreamsPerIp > 0 && (streamsPerIp.get(ip) ?? 0) >= maxStreamsPerIp)
+      throw new HttpError(429, 'rate_limited', `at most ${maxStreamsPerIp} event streams per client at once; close one or poll /status`, { retryable: true })
+    if (maxStreamsPerOrder > 0 && (streamsPerOrder.get(orderNo) ?? 0) >= maxStreamsPerOrder)
+      throw new HttpError(429, 'rate_limited', `at most ${maxStreamsPerOrder} event streams per order at once; poll /status instead`, { retryable: true })
+    const bump = (m: Map<string, number>, k: string, by: number) => {
+      const n = (m.get(k) ?? 0) + by
+      if (n > 0)
+        m.set(k, n)
+      else
+        m.delete(k)
+    }
+    bump(streamsPerIp, ip, 1)
+    bump(streamsPerOrder, orderNo, 1)
+    let released = false
+    return () => {
+      if (released)
+        return
+      released = true
+      bump(streamsPerIp, ip, -1)
+      bump(streamsPerOrder, orderNo, -1)
+    }
+  }
+
   app.openapi(getOrderRoute, async (c) => {
     const row = await load(c.req.valid('param').orderNo)
+    // The order as it is now (it changes when paid): never from a cache between us and the cashier.
+    c.header('Cache-Control', 'no-store')
     return c.json(toOrderView(row), 200)
   })
 
@@ -81,6 +113,7 @@ export function orderRoutes(s: Services) {
   app.openapi(eventsRoute, async (c) => {
     const { orderNo } = c.req.valid('param')
     const first = await load(orderNo)
+    const releaseStream = holdStream(clientIp(c, s.config), orderNo)
     c.header('Cache-Control', 'no-store')
     c.header('X-Accel-Buffering', 'no')
     return streamSSE(c, async (stream) => {
@@ -125,6 +158,7 @@ export function orderRoutes(s: Services) {
       finally {
         release()
         unsubscribe()
+        releaseStream()
       }
     }, async (err, stream) => {
       s.log.warn({ orderNo, err: err.message }, 'status stream failed')

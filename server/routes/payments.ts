@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { HttpError } from '../http/errors'
 import { clientIp } from '../http/request'
 import { Action, CreatePayment, errorResponses } from '../http/schemas'
-import { readSessionId, writeSessionCookie } from '../http/session-cookie'
+import { readPendingOAuthState, readSessionId, writePendingOAuthCookie, writeSessionCookie } from '../http/session-cookie'
 import { closeAttempt, expireOrder } from '../orders/reconcile'
 import { createPayment } from '../payments/create-payment'
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, withIdempotency } from '../payments/idempotency'
@@ -30,16 +30,24 @@ export function paymentRoutes(s: Services) {
   app.openapi(createPaymentRoute, async (c) => {
     const body = c.req.valid('json')
     const key = c.req.valid('header')['idempotency-key']
-    const sessionId = readSessionId(c)
-    const session = await s.sessions.get(sessionId)
+    const session = await s.sessions.get(readSessionId(c))
+    const pendingState = session ? undefined : readPendingOAuthState(c)
     const ip = clientIp(c, s.config)
-    // The session is part of the request's identity: a replay from another browser is another request.
-    const hash = requestHash([body, session?.id ?? null])
-    let created: Awaited<ReturnType<typeof createPayment>>['newSession']
+    const secure = s.config.publicUrl.startsWith('https:')
+    // The session (or the authorisation this browser waits for) is part of the request's identity: a replay from
+    // another browser is another request.
+    const hash = requestHash([body, session?.id ?? (pendingState ? `oauth:${pendingState}` : null)])
+    let pending: string | undefined
     const stored = await withIdempotency(s.db, key, hash, async () => {
       try {
-        const result = await createPayment(deps, body, { session, clientIp: ip, idempotencyKey: key })
-        created = result.newSession
+        const result = await createPayment(deps, body, {
+          session,
+          pendingState,
+          clientIp: ip,
+          idempotencyKey: key,
+          onNewSession: bound => writeSessionCookie(c, bound, secure),
+        })
+        pending = result.pendingState
         return { status: 200, body: result.action }
       }
       catch (e) {
@@ -50,8 +58,8 @@ export function paymentRoutes(s: Services) {
     // Only a started payment is kept for replay; a refusal leaves no trace (and the same request
     // is refused again the same way), so bad input never changes the database.
     }, r => r.status === 200 && (r.body as { kind?: string }).kind !== 'oauth_required')
-    if (created)
-      writeSessionCookie(c, created, s.config.publicUrl.startsWith('https:'))
+    if (pending)
+      writePendingOAuthCookie(c, pending, secure)
 
     return c.json(stored.body as any, stored.status as 200)
   })

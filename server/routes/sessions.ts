@@ -34,11 +34,10 @@ export function sessionRoutes(s: Services) {
       if (e instanceof OAuthCodeError)
         throw new HttpError(409, 'oauth_code_invalid', `the login code cannot be used (errcode ${e.errcode}); call uni.login again`)
       if (e instanceof ProviderError)
-        throw providerFailure(e)
+        throw providerFailure(e, s.log, 'mini program login')
       throw e
     }
-    const session = await s.sessions.create()
-    await s.sessions.update(session.id, { wechat_mp_openid: openid })
+    const session = await s.sessions.create({ wechat_mp_openid: openid })
     return c.json({ sessionToken: session.id, expiresAt: new Date(session.expires_at).toISOString() }, 201)
   })
   return app

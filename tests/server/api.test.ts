@@ -316,8 +316,10 @@ describe('weChat OAuth inside WeChat', () => {
     const ok = verify('sha256', Buffer.from(`${p.appId}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`), createPublicKey(keys.wechat.merchantPublicKeyPem), Buffer.from(p.paySign!, 'base64'))
     expect(ok).toBe(true)
     expect(res.text).not.toMatch(/"openid"/)
-    // The session now has the openid: the next payment needs no authorisation.
-    const again = await pay(orderNo, 'wechat_jsapi', {}, key(), { cookie: sid })
+    // The session now has the openid, under a new id: the next payment needs no authorisation.
+    const bound = res.headers.get('set-cookie')!.split(';')[0]!
+    expect(bound).toMatch(/^uc_sid=[\w-]{43}$/)
+    const again = await pay(orderNo, 'wechat_jsapi', {}, key(), { cookie: bound })
     expect(again.json.kind).toBe('jsapi')
   })
 
@@ -547,8 +549,10 @@ describe('alipay through the sandbox', () => {
     const res = await pay(orderNo, 'alipay_app', { alipayAuthCode: query.get('auth_code')!, oauthState: 'alistate0001' }, key(), { cookie: sid })
     expect(res.status).toBe(200)
     expect(res.json).toMatchObject({ kind: 'alipay_trade', tradeNo: expect.stringMatching(/^\d{20,}$/) })
+    // The same code again (with the cookie from before the binding, which only held the state): Alipay refuses it.
     const reused = await pay(orderNo, 'alipay_app', { alipayAuthCode: query.get('auth_code')!, oauthState: 'alistate0001' }, key(), { cookie: sid })
-    expect(reused.status).toBe(400)
+    expect(reused.status).toBe(409)
+    expect(reused.json.code).toBe('oauth_code_invalid')
   })
 
   it.each([
