@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test'
 
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 18_181)
 export const E2E_ORIGIN = `http://127.0.0.1:${E2E_PORT}`
+/** The merchant console's password on the e2e server (tests/e2e/console.e2e.ts). */
+export const CONSOLE_PASSWORD = 'e2e-console-password'
 
 /** Flags that work for Debian's Chromium in a sandboxed, offline machine. */
 export const CHROMIUM_ARGS = [
@@ -48,6 +50,7 @@ export default defineConfig({
       SANDBOX_TIME_SCALE: '0.001',
       RECONCILE_AFTER_SECONDS: '1',
       LOG_LEVEL: 'warn',
+      CONSOLE_PASSWORD,
     },
   },
 })

@@ -20,7 +20,7 @@ a{color:var(--accent)}
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:#fff;color:var(--fg);padding:8px;z-index:1}
 header{background:#12335b;color:#fff}
 .bar{max-width:1100px;margin:0 auto;padding:8px 16px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px}
-.brand{font-weight:700;font-size:1.05rem;margin-right:auto}
+.brand{font-weight:700;font-size:1.05rem;margin-right:auto;word-break:keep-all}
 .bar a,.bar .linkish{color:#fff}
 .bar form{margin:0}
 .langs{display:flex;gap:10px}
@@ -38,6 +38,7 @@ button.danger{background:var(--bad);border-color:var(--bad)}
 .linkish{background:none;border:0;padding:0;min-height:0;font-weight:400;text-decoration:underline;cursor:pointer}
 :focus-visible{outline:3px solid #f0a400;outline-offset:2px}
 .filters{display:grid;grid-template-columns:2fr 1fr 1fr 1fr;gap:12px;align-items:end}
+.filters>div{min-width:0}
 .filters .actions{grid-column:1/-1;display:flex;gap:12px;flex-wrap:wrap}
 .row{display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin-top:12px}
 .field{margin:0 0 12px}
@@ -50,6 +51,9 @@ th{background:#eef1f4;font-size:.85rem;white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;overflow-wrap:anywhere}
 .wrap{overflow-wrap:anywhere}
+.nowrap{white-space:nowrap}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.narrow{max-width:560px}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap;border:1px solid currentColor}
 .s-pending{color:#7a4100;background:#fff4e0}.s-paid,.s-succeeded,.s-delivered{color:#0f5a25;background:#e6f4ea}
 .s-refunded,.s-processing{color:#55309a;background:#f1ebfb}.s-closed,.s-open{color:#4d5661;background:#eef1f4}.s-failed{color:var(--bad);background:#fdecea}
@@ -59,7 +63,10 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}
 dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 .pager{display:flex;justify-content:space-between;gap:12px;margin-top:12px}
 .login{max-width:420px;margin:24px auto}
+.login .hint{margin:0 0 12px}
+.login button{width:100%}
 .summary{font-size:1.05rem}
+form.card p:first-of-type{margin-top:0}
 @media (max-width:720px){
 main{padding:12px}
 section,.card{padding:12px}
@@ -69,8 +76,9 @@ dl{grid-template-columns:1fr;gap:0}dd{margin:0 0 8px}
 table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block}
 table.stack tr{border:1px solid var(--line);border-radius:8px;margin:0 0 10px;padding:4px 0}
-table.stack td{display:grid;grid-template-columns:6.5em 1fr;gap:8px;border:0;padding:4px 10px;text-align:left;white-space:normal}
-table.stack td::before{content:attr(data-label);font-weight:600;color:var(--muted);font-size:.85rem}
+table.stack caption{display:block}
+table.stack td{display:grid;grid-template-columns:7rem minmax(0,1fr);gap:8px;border:0;padding:4px 10px;text-align:left;white-space:normal;justify-items:start}
+table.stack td::before{content:attr(data-label);font:600 .85rem/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:var(--muted);overflow-wrap:normal}
 }
 @media (max-width:360px){.filters{grid-template-columns:1fr}}`
 
@@ -195,13 +203,13 @@ export function ordersPage(v: View, opts: { list: OrderList, filters: OrderFilte
   const { t } = v
   const f = opts.filters
   const rows = opts.list.data.map(o => h`<tr>
-<td data-label="${t('col.orderNo')}" class="mono"><a href="${orderPath(o.orderNo)}">${o.orderNo}</a></td>
+<td data-label="${t('col.orderNo')}" class="mono nowrap"><a href="${orderPath(o.orderNo)}">${o.orderNo}</a></td>
 <td data-label="${t('col.merchantOrderId')}" class="mono">${o.merchantOrderId ?? ''}</td>
 <td data-label="${t('col.subject')}" class="wrap">${o.subject}</td>
 <td data-label="${t('col.amount')}" class="num">${money(v, o.amountFen)}</td>
 <td data-label="${t('col.refunded')}" class="num">${o.refundedFen > 0 ? money(v, o.refundedFen) : '—'}</td>
 <td data-label="${t('col.status')}">${orderBadge(v, o.status)}</td>
-<td data-label="${t('col.created')}">${formatTime(o.createdAt)}</td>
+<td data-label="${t('col.created')}" class="nowrap">${formatTime(o.createdAt)}</td>
 </tr>`)
   return layout(v, t('orders.title'), h`<h1>${t('orders.title')}</h1>
 ${messages(undefined, opts.error)}
@@ -272,32 +280,32 @@ export function orderPage(v: View, opts: { order: MerchantOrder, notice?: string
   const attempts = o.attempts.length === 0
     ? h`<p>${t('order.attempts.none')}</p>`
     : h`<div class="scroll"><table class="stack">
-<caption>${t('order.attempts')}</caption>
+<caption class="sr">${t('order.attempts')}</caption>
 <thead><tr><th scope="col">${t('col.method')}</th><th scope="col">${t('col.status')}</th><th scope="col">${t('col.outTradeNo')}</th><th scope="col">${t('col.providerTxn')}</th><th scope="col">${t('col.created')}</th></tr></thead>
 <tbody>${o.attempts.map(a => h`<tr>
 <td data-label="${t('col.method')}" class="mono">${a.method}</td>
 <td data-label="${t('col.status')}">${badge(a.status, t(`attemptStatus.${a.status}`))}${a.duplicate ? h` <span class="hint">${t('order.duplicate')}</span>` : ''}</td>
 <td data-label="${t('col.outTradeNo')}" class="mono">${a.outTradeNo}</td>
 <td data-label="${t('col.providerTxn')}" class="mono">${a.providerTxnId ?? ''}</td>
-<td data-label="${t('col.created')}">${formatTime(a.createdAt)}</td>
+<td data-label="${t('col.created')}" class="nowrap">${formatTime(a.createdAt)}</td>
 </tr>`)}</tbody></table></div>`
   const refunds = o.refunds.length === 0
     ? h`<p>${t('order.refunds.none')}</p>`
     : h`<div class="scroll"><table class="stack">
-<caption>${t('order.refunds')}</caption>
+<caption class="sr">${t('order.refunds')}</caption>
 <thead><tr><th scope="col" class="num">${t('col.amount')}</th><th scope="col">${t('col.status')}</th><th scope="col">${t('col.kind')}</th><th scope="col">${t('col.reason')}</th><th scope="col">${t('col.created')}</th></tr></thead>
 <tbody>${o.refunds.map(r => h`<tr>
 <td data-label="${t('col.amount')}" class="num">${money(v, r.amountFen)}</td>
 <td data-label="${t('col.status')}">${badge(r.status, t(refundStatusKey(r.status)))}${r.failure ? h` <span class="hint">${r.failure}</span>` : ''}</td>
 <td data-label="${t('col.kind')}">${t(r.kind === 'merchant' ? 'kind.merchant' : 'kind.duplicate')}</td>
 <td data-label="${t('col.reason')}" class="wrap">${r.reason}</td>
-<td data-label="${t('col.created')}">${formatTime(r.createdAt)}</td>
+<td data-label="${t('col.created')}" class="nowrap">${formatTime(r.createdAt)}</td>
 </tr>`)}</tbody></table></div>`
   const deliveries = o.webhooks.flatMap(e => e.deliveries.length === 0
-    ? [h`<tr><td data-label="${t('col.event')}" class="mono">${e.type}</td><td data-label="${t('col.created')}">${formatTime(e.createdAt)}</td><td data-label="${t('col.endpoint')}">${t('order.webhooks.noEndpoint')}</td><td data-label="${t('col.status')}"></td><td data-label="${t('col.attempts')}" class="num">0</td><td data-label="${t('col.lastResult')}"></td></tr>`]
+    ? [h`<tr><td data-label="${t('col.event')}" class="mono">${e.type}</td><td data-label="${t('col.created')}" class="nowrap">${formatTime(e.createdAt)}</td><td data-label="${t('col.endpoint')}">${t('order.webhooks.noEndpoint')}</td><td data-label="${t('col.status')}"></td><td data-label="${t('col.attempts')}" class="num">0</td><td data-label="${t('col.lastResult')}"></td></tr>`]
     : e.deliveries.map(d => h`<tr>
 <td data-label="${t('col.event')}" class="mono">${e.type}</td>
-<td data-label="${t('col.created')}">${formatTime(e.createdAt)}</td>
+<td data-label="${t('col.created')}" class="nowrap">${formatTime(e.createdAt)}</td>
 <td data-label="${t('col.endpoint')}" class="mono">${d.url}</td>
 <td data-label="${t('col.status')}">${badge(d.status, t(`delivery.${d.status}`))}</td>
 <td data-label="${t('col.attempts')}" class="num">${d.attempts.length}</td>
@@ -306,11 +314,11 @@ export function orderPage(v: View, opts: { order: MerchantOrder, notice?: string
   const webhooks = o.webhooks.length === 0
     ? h`<p>${t('order.webhooks.none')}</p>`
     : h`<div class="scroll"><table class="stack">
-<caption>${t('order.webhooks')}</caption>
+<caption class="sr">${t('order.webhooks')}</caption>
 <thead><tr><th scope="col">${t('col.event')}</th><th scope="col">${t('col.created')}</th><th scope="col">${t('col.endpoint')}</th><th scope="col">${t('col.status')}</th><th scope="col" class="num">${t('col.attempts')}</th><th scope="col">${t('col.lastResult')}</th></tr></thead>
 <tbody>${deliveries}</tbody></table></div>`
   const refundForm = remaining > 0
-    ? h`<form method="get" action="${orderPath(o.orderNo)}/refund">
+    ? h`<form method="get" action="${orderPath(o.orderNo)}/refund" class="narrow">
 <h3>${t('refund.title')}</h3>
 <div class="field"><label for="amount">${t('refund.amount', { remaining: money(v, remaining) })}</label>
 <input id="amount" name="amount" inputmode="decimal" autocomplete="off" pattern="[0-9]+([.][0-9]{1,2})?" value="${opts.amount ?? ''}" maxlength="16"></div>
