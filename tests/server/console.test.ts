@@ -1,6 +1,7 @@
 import type { MerchantClient, WebhookReceiver } from '../helpers/merchant'
 import type { TestServer } from '../helpers/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../server/config'
 import { revokeApiKey } from '../../server/merchant/api-keys'
 import { snapshotTables } from '../helpers/db-snapshot'
 import { eventually, merchantClient, webhookReceiver } from '../helpers/merchant'
@@ -109,6 +110,13 @@ afterAll(async () => {
 })
 
 describe('console login', () => {
+  it('refuses to start with a CONSOLE_PASSWORD shorter than 12 characters, in live and sandbox mode alike', () => {
+    for (const mode of ['sandbox', 'live'])
+      expect(() => loadConfig({ CASHIER_MODE: mode, CONSOLE_PASSWORD: 'short-pass1' })).toThrow(ConfigError)
+    expect(() => loadConfig({ CASHIER_MODE: 'sandbox', CONSOLE_PASSWORD: 'short-pass1' })).toThrow(/CONSOLE_PASSWORD/)
+    expect(loadConfig({ CASHIER_MODE: 'sandbox' }).consolePassword).toBeUndefined()
+  })
+
   it('sends a visitor without a session to the login page, with no-store and no framing', async () => {
     const b = new Browser()
     const list = await b.get('/console')
