@@ -13,8 +13,10 @@ import { SIGNATURE_HEADER, signWebhook } from './signature'
 
 /** Seconds to wait after failed attempt n (index n − 1): 11 retries over about 28 hours; then the delivery fails. */
 export const WEBHOOK_RETRY_SCHEDULE_S = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 43_200]
-/** A claimed delivery is left alone by other processes this long past the endpoint's timeout (a process that died
- * holding it only delays it by that much). */
+/**
+ * A claimed delivery is left alone by other processes this long past the endpoint's timeout (a process that died
+ * holding it only delays it by that much).
+ */
 const CLAIM_MARGIN_SECONDS = 5
 
 export interface DispatcherOptions {
@@ -59,12 +61,16 @@ export class WebhookDispatcher {
     return this.running
   }
 
-  /** Claims up to `limit` due deliveries (never one whose order has an earlier event still pending there) and sends them. */
+  /**
+   * Claims up to `limit` due deliveries to enabled endpoints (never one whose order has an earlier event still pending
+   * there) and sends them.
+   */
   private async pass(limit = 20): Promise<number> {
     const { rows } = await sql<Due>`
       update event_deliveries d set claimed_until = now() + make_interval(secs => ${this.opts.timeoutMs / 1000 + CLAIM_MARGIN_SECONDS})
       from (
         select d1.event_id, d1.endpoint_id from event_deliveries d1 join events e1 on e1.id = d1.event_id
+          join webhook_endpoints w1 on w1.id = d1.endpoint_id and w1.disabled_at is null
         where d1.status = 'pending' and d1.next_attempt_at <= now()
           and (d1.claimed_until is null or d1.claimed_until < now())
           and not exists (
@@ -134,6 +140,7 @@ export class WebhookDispatcher {
         })
         .where('event_id', '=', due.event_id)
         .where('endpoint_id', '=', due.endpoint_id)
+        .where('status', '=', 'pending') // not one its endpoint's deletion failed meanwhile
         .execute()
     })
     if (ok)

@@ -189,6 +189,7 @@ const deleteEndpointRoute = createRoute({
   tags,
   security,
   summary: 'Stop sending to an endpoint',
+  description: 'Disables the endpoint at once: nothing more is sent to it, and its deliveries still being retried become failed.',
   request: { params: z.object({ endpointId: z.string().max(64) }) },
   responses: { 200: { description: 'The disabled endpoint', content: { 'application/json': { schema: Endpoint } } }, ...errors([400, 404], { 404: 'webhook_endpoint_not_found' }) },
 })
@@ -364,7 +365,13 @@ export function merchantRoutes(s: Services) {
 
   app.openapi(deleteEndpointRoute, async (c) => {
     const { endpointId } = c.req.valid('param')
-    const row = await s.db.updateTable('webhook_endpoints').set({ disabled_at: new Date() }).where('id', '=', endpointId).where('url', 'not like', 'file:%').returningAll().executeTakeFirst()
+    const row = await s.db.transaction().execute(async (trx) => {
+      const disabled = await trx.updateTable('webhook_endpoints').set({ disabled_at: new Date() }).where('id', '=', endpointId).where('url', 'not like', 'file:%').returningAll().executeTakeFirst()
+      // Its deliveries still being retried stop (the dispatcher sends to enabled endpoints only): they show as failed.
+      if (disabled)
+        await trx.updateTable('event_deliveries').set({ status: 'failed', claimed_until: null }).where('endpoint_id', '=', endpointId).where('status', '=', 'pending').execute()
+      return disabled
+    })
     if (!row)
       throw new HttpError(404, 'webhook_endpoint_not_found', `no webhook endpoint ${endpointId}`)
     return c.json(toEndpoint(row), 200)

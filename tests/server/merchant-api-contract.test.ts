@@ -1,14 +1,16 @@
 /**
  * The merchant API's contract: /api/openapi.json (every route the server serves, its answers, the webhooks it sends),
- * the per-key rate limit, and what counts as the same request for merchantOrderId and Idempotency-Key.
+ * the per-key rate limit, what counts as the same request for merchantOrderId and Idempotency-Key, and that a deleted
+ * webhook endpoint is sent nothing more.
  */
 import type { TestServer } from '../helpers/server'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WEBHOOK_EVENT_TYPES } from '../../contract/merchant'
 import { MERCHANT_PREFIX, merchantRoutes } from '../../server/routes/merchant'
-import { merchantClient } from '../helpers/merchant'
+import { eventually, merchantClient } from '../helpers/merchant'
 import { removeDir, startTestServer } from '../helpers/server'
+import { freePort } from '../reliability/processes'
 
 interface Operation {
   tags?: string[]
@@ -23,7 +25,7 @@ let server: TestServer
 let doc: Doc
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { RATE_LIMIT_PER_KEY: '5' } })
+  server = await startTestServer({ env: { RATE_LIMIT_PER_KEY: '40', WEBHOOK_TIME_SCALE: '0.01', WEBHOOK_TIMEOUT_MS: '1000' } })
   doc = (await server.call('GET', '/api/openapi.json')).json as unknown as Doc
 })
 
@@ -74,9 +76,9 @@ describe('the merchant API in the OpenAPI document', () => {
 describe('the per-key rate limit', () => {
   it('answers 429 rate_limited with Retry-After, as documented for every merchant route', async () => {
     const shop = await merchantClient(server, 'rate limited')
-    for (let i = 0; i < 5; i++)
-      expect((await shop.call('GET', '/orders')).status).toBe(200)
-    const over = await shop.call('GET', '/orders')
+    for (let i = 0; i < 40; i++)
+      expect((await shop.call('GET', '/webhook-endpoints')).status).toBe(200)
+    const over = await shop.call('GET', '/webhook-endpoints')
     expect(over.status).toBe(429)
     expect(over.json).toMatchObject({ code: 'rate_limited', retryable: true })
     expect(over.json.message).toContain('(per API key)')
@@ -98,5 +100,24 @@ describe('the same request', () => {
     expect(byKey.json.orderNo).toBe(first.json.orderNo)
     const other = await shop.call('POST', '/orders', { idempotencyKey: 'key-order-0003', body: { ...reordered, metadata: { table: 8, customer: 'c_1' } } })
     expect(other.json).toMatchObject({ code: 'merchant_order_conflict' })
+  })
+})
+
+describe('deleting a webhook endpoint', () => {
+  it('stops its retries at once: nothing more is sent, and what was being retried shows as failed', async () => {
+    const shop = await merchantClient(server, 'endpoint deletion')
+    const endpoint = await shop.call('POST', '/webhook-endpoints', { body: { url: `http://127.0.0.1:${await freePort()}/nobody-listens` } })
+    const order = await shop.order({ amountFen: 100 })
+    expect((await shop.call('POST', `/orders/${order.orderNo}/close`)).json.status).toBe('closed')
+    const deliveryOf = async () => (await shop.call('GET', `/orders/${order.orderNo}`)).json.webhooks[0]?.deliveries.find((d: { endpointId: string }) => d.endpointId === endpoint.json.id) as { status: string, attempts: unknown[] } | undefined
+    // Retries come after 0.1 s, 0.3 s, 0.6 s, 3 s … here (WEBHOOK_TIME_SCALE 0.01).
+    expect((await eventually(deliveryOf, d => (d?.attempts.length ?? 0) >= 2))?.attempts.length).toBeGreaterThanOrEqual(2)
+    expect((await shop.call('DELETE', `/webhook-endpoints/${endpoint.json.id}`)).json).toMatchObject({ disabled: true })
+    await new Promise(r => setTimeout(r, 300)) // an attempt in flight at the DELETE ends
+    const stopped = await deliveryOf()
+    await new Promise(r => setTimeout(r, 2000))
+    const later = await deliveryOf()
+    expect(later?.attempts).toHaveLength(stopped!.attempts.length)
+    expect(later?.status).toBe('failed')
   })
 })
