@@ -97,6 +97,48 @@ describe('checkout links cannot be enumerated', () => {
   })
 })
 
+describe('a payment is never lost to a close or an expiry', () => {
+  it('an expired order paid at the provider (notification lost) is found paid when closing, and answers order_already_paid', async () => {
+    const orderNo = await demoOrder({ amountFen: 170 })
+    const qr = await pay(orderNo, 'wechat_native')
+    await sandbox(server, '/api/faults', { dropNotifyRate: 1 }, 'PUT')
+    try {
+      await sandbox(server, '/api/wechat/pay', { code_url: qr.json.codeUrl })
+      await server.services.db.updateTable('orders').set({ expires_at: new Date(Date.now() - 1000) }).where('order_no', '=', orderNo).execute()
+      const again = await pay(orderNo, 'wechat_native')
+      expect(again.status).toBe(409)
+      expect(again.json.code).toBe('order_already_paid')
+      expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('paid')
+      expect((await attemptsOf(orderNo)).map(a => a.status)).toEqual(['succeeded'])
+    }
+    finally {
+      await sandbox(server, '/api/faults', undefined, 'DELETE')
+    }
+  })
+
+  it('lATE_PAYMENTS=fulfil: a payment landing after the merchant closed the order makes it paid, announced as order.paid, not refunded', async () => {
+    const fulfil = await startTestServer({ env: { LATE_PAYMENTS: 'fulfil' } })
+    try {
+      const merchant = await merchantClient(fulfil)
+      const order = await merchant.order({ amountFen: 900, methods: ['alipay_wap'] })
+      const wap = (await pay(order.orderNo, 'alipay_wap', {}, {}, fulfil)).json as { url: string }
+      // The WAP trade does not exist at Alipay until the customer opens the link, so closing finds nothing to close.
+      expect((await merchant.call('POST', `/orders/${order.orderNo}/close`)).json.status).toBe('closed')
+      expect((await fetch(wap.url)).status).toBe(200)
+      const outTradeNo = JSON.parse(new URL(wap.url).searchParams.get('biz_content')!).out_trade_no as string
+      await sandbox(fulfil, '/api/alipay/pay', { out_trade_no: outTradeNo })
+      const after = await eventually(() => merchant.call('GET', `/orders/${order.orderNo}`), r => r.json.status === 'paid')
+      expect(after.json).toMatchObject({ status: 'paid', refunds: [] })
+      const events = await fulfil.services.db.selectFrom('events').select('type').where('order_no', '=', order.orderNo).orderBy('seq').execute()
+      expect(events.map(e => e.type)).toEqual(['order.closed', 'order.paid'])
+    }
+    finally {
+      await fulfil.close()
+      removeDir(fulfil.dataDir)
+    }
+  })
+})
+
 describe('one open attempt per method, and no more than a few unconfirmed ones', () => {
   it('paying again with the same method hands out the same QR code; another method closes it at the provider first', async () => {
     const orderNo = await demoOrder({ amountFen: 150 })
