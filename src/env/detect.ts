@@ -24,6 +24,25 @@ const OTHER_APPS: AppRule[] = [
   { app: 'qq', test: /(?:^|[\s;(])QQ\/\d/i, version: /(?:^|[\s;(])QQ\/([\d.]+)/i },
 ]
 
+/**
+ * The token of a browser product (brands, never device models). A page in a real browser must stay a browser even
+ * where its UA looks like a WebView: Baidu (`bdbrowser`), Maxthon, Samsung Internet, Huawei and vivo browsers carry
+ * Android's `; wv)`; UC, Quark, Firefox Focus and the old DuckDuckGo send no `Safari/` on iOS.
+ * - `…Browser/<version>` covers most vendors (UCBrowser, HuaweiBrowser, MiuiBrowser, VivoBrowser, HeyTapBrowser,
+ *   SamsungBrowser, MQQBrowser, bdbrowser, MxBrowser …), except
+ *   - `EmbeddedBrowser/`, which some apps put in their own WebView's UA, and
+ *   - a `…Browser/<version>` followed by `TBS/`: Tencent's X5 engine inside an app (`MQQBrowser/6.2 TBS/045738`,
+ *     `99Browser/6.2 TBS/…`) is a WebView, not QQ Browser (whose UA never has `TBS/`).
+ *   `\S*(?!\S)` takes the whole version token, so the `TBS/` lookahead cannot be dodged by backtracking.
+ * - The rest name the product without "Browser": Edge (`EdgA/`, `EdgiOS/`; `EdgW/` is Edge's WebView and is not
+ *   here), Chrome and Firefox on iOS, Opera, Firefox, Focus, Quark, DuckDuckGo.
+ * No lookbehind anywhere: iOS WebKit before 16.4 cannot even parse it, which would break the whole page.
+ */
+const BROWSER_PRODUCT = /\b(?!embedded)\w*browser\/\S*(?!\S)(?!\s+tbs\/)|\b(?:edga|edgios|crios|fxios|opr|opt|opios|firefox|focus|quark|duckduckgo)\/\S+|\bddg-ios-\d+/i
+
+/** Android's System WebView adds `; wv` to the platform part of the UA (`… Build/XYZ; wv)`); Chrome never does. */
+const ANDROID_WEBVIEW = /[(;]\s*wv\s*[;)]/i
+
 function detectOs(ua: string, maxTouchPoints: number): { os: OsName, reason: string } {
   if (/OpenHarmony|HarmonyOS|ArkWeb/i.test(ua))
     return { os: 'harmony', reason: 'UA names HarmonyOS' }
@@ -47,16 +66,39 @@ function isMobileUa(ua: string, os: OsName, maxTouchPoints: number): boolean {
   if (os === 'ios' || os === 'android')
     return true
   if (os === 'harmony')
-    return !/\b(?:PC|Tablet\s*PC)\b/.test(ua) || /Mobile|Phone/i.test(ua)
+    return !/\b(?:PC|Tablet\s*PC)\b/i.test(ua) || /Mobile|Phone/i.test(ua)
   if (os === 'macos' && maxTouchPoints > 1)
     return true
   return /Mobile|Phone/i.test(ua) && !/Windows NT|Macintosh/i.test(ua)
 }
 
 /**
+ * Whether a page no earlier rule placed runs in some app's WebView rather than in a browser. Two signatures, both
+ * general (no list of apps or models): Android's `; wv)` marker, and an iOS WebKit UA without `Safari/` (WKWebView
+ * and UIWebView leave it out unless the app adds it; Safari, Chrome, Firefox and Edge on iOS all send it).
+ * A browser product's token overrules both; so does a home-screen web app (`standalone`), which is Safari without
+ * `Safari/` in its UA.
+ */
+function appWebView(ua: string, os: OsName, standalone: boolean): { app: boolean, reason: string } {
+  const android = ANDROID_WEBVIEW.test(ua)
+  const ios = os === 'ios' && /AppleWebKit/i.test(ua) && !/\bSafari\//i.test(ua)
+  if (!android && !ios)
+    return { app: false, reason: 'no WebView signature (Android `; wv)`, iOS without Safari/)' }
+  const signature = android ? 'UA has Android\'s `; wv)` WebView marker' : 'iOS UA without Safari/'
+  const product = BROWSER_PRODUCT.exec(ua)?.[0]
+  if (product !== undefined)
+    return { app: false, reason: `${signature}, but names the browser product ${product}` }
+  if (standalone)
+    return { app: false, reason: `${signature}, but runs as a home-screen web app (standalone)` }
+  return { app: true, reason: `${signature} and names no browser product: an app's WebView` }
+}
+
+/**
  * Decides where the cashier is running, from the probe alone (no globals are read here).
  * Order matters: WeCom UAs also contain MicroMessenger, AlipayHK contains AlipayClient,
- * DingTalk and Taobao contain AliApp.
+ * DingTalk and Taobao contain AliApp. An unnamed app's WebView is the last guess before "a browser": a UA naming
+ * the app, or a wallet's bridge, says more (WeChat, QQ, Douyin … are WebViews too).
+ * Every rule is case-insensitive: some proxies and SDKs lower-case the UA.
  */
 export function detectEnvironment(probe: EnvironmentProbe): Environment {
   // Collapse odd spacing so `Micro Messenger`-style noise does not defeat the rules below.
@@ -113,6 +155,12 @@ export function detectEnvironment(probe: EnvironmentProbe): Environment {
   if (probe.hasAlipayBridge) {
     reasons.push('AlipayJSBridge is present although the UA does not say Alipay')
     return result('alipay')
+  }
+  const webview = appWebView(ua, os, probe.standalone === true)
+  reasons.push(webview.reason)
+  if (webview.app) {
+    // An app that does not say which it is: a redirect to a wallet's scheme may be blocked here, like in a named one.
+    return result('other-app', { app: 'webview' })
   }
   if (mobile) {
     reasons.push('a mobile browser')

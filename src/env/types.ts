@@ -12,7 +12,7 @@ export type EnvironmentKind
     | 'alipay'
   /** AlipayHK. */
     | 'alipay-hk'
-  /** Another app's in-app browser (QQ, DingTalk, Weibo …): see `Environment.app`. */
+  /** Another app's in-app browser (QQ, DingTalk, Weibo … or an unnamed app's WebView): see `Environment.app`. */
     | 'other-app'
   /** A phone or tablet browser. */
     | 'mobile-browser'
@@ -34,6 +34,11 @@ export type OtherApp
     | 'baidu'
     | 'kuaishou'
     | 'xiaohongshu'
+  /**
+   * An app that does not name itself: Android's System WebView (`; wv)` in the UA) or an iOS WKWebView (no
+   * `Safari/`), with no browser product's token. Like a named app, it may block the redirect to a wallet.
+   */
+    | 'webview'
 
 /** Everything the runtime can tell, gathered by a thin wrapper so detection stays a pure function. */
 export interface EnvironmentProbe {
@@ -46,6 +51,11 @@ export interface EnvironmentProbe {
   hasWeixinBridge?: boolean
   /** `typeof AlipayJSBridge !== 'undefined'`. */
   hasAlipayBridge?: boolean
+  /**
+   * A home-screen web app (`navigator.standalone` on iOS, or `display-mode: standalone`): a browser, although iOS
+   * leaves `Safari/` out of its UA.
+   */
+  standalone?: boolean
   /** The uni build platform (`process.env.UNI_PLATFORM`): 'h5', 'mp-weixin' … */
   uniPlatform?: string
 }

@@ -61,10 +61,13 @@ function candidates(env: Environment): { options: PayOption[], hint?: PayHint, r
     case 'alipay-hk':
       return { options: [pay('alipay_app')], reason: 'inside Alipay: tradePay' }
     case 'other-app':
+      // Named or not (app 'webview': an app's Android WebView or iOS WKWebView), the app may refuse to follow the
+      // redirect to a wallet's scheme; the QR codes work anyway (saved, or shown to another phone), so all four stay,
+      // with the hint to open a real browser.
       return {
         options: [pay('wechat_h5'), pay('alipay_wap'), pay('wechat_native'), pay('alipay_qr')],
         hint: 'open-in-browser',
-        reason: `inside ${env.app ?? 'another app'}: browser methods, QR codes, and a hint to open a real browser`,
+        reason: `inside ${env.app === 'webview' ? 'an app\'s WebView' : env.app ?? 'another app'}: browser methods, QR codes, and a hint to open a real browser`,
       }
     case 'mobile-browser':
       return { options: [pay('wechat_h5'), pay('alipay_wap')], reason: 'a mobile browser: WeChat H5 pay or Alipay WAP pay' }

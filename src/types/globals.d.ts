@@ -2,8 +2,8 @@ import type { AlipayJSBridge } from '../pay/drivers/alipay-app'
 import type { WeixinJSBridge } from '../pay/drivers/wechat-jsapi'
 
 /**
- * The globals the cashier reads, declared optional: they exist only inside the wallet that injects them, so every
- * call site has to check first.
+ * The globals the cashier reads, declared optional: they exist only inside the wallet (or browser) that provides
+ * them, so every call site has to check first.
  */
 declare global {
   interface Window {
@@ -13,6 +13,11 @@ declare global {
     AlipayJSBridge?: AlipayJSBridge
     /** `'miniprogram'` inside a mini program's `<web-view>`. */
     __wxjs_environment?: string
+  }
+
+  interface Navigator {
+    /** Safari on iOS only: `true` in a web app opened from the home screen. */
+    readonly standalone?: boolean
   }
 
   interface ImportMetaEnv {

@@ -9,6 +9,10 @@ describe('globals', () => {
     expectTypeOf<Window['__wxjs_environment']>().toEqualTypeOf<string | undefined>()
   })
 
+  it('declares iOS Safari\'s navigator.standalone as optional', () => {
+    expectTypeOf<Navigator['standalone']>().toEqualTypeOf<boolean | undefined>()
+  })
+
   it('declares VITE_API_BASE as possibly unset', () => {
     expectTypeOf<ImportMetaEnv['VITE_API_BASE']>().toEqualTypeOf<string | undefined>()
   })

@@ -22,6 +22,8 @@ describe('choosePayMethods', () => {
     ['WeCom', env('wecom'), ['wechat_native', 'alipay_qr'], 'qr-in-wecom'],
     ['desktop WeChat', env('wechat-desktop', { os: 'windows', mobile: false }), ['wechat_native', 'alipay_qr'], 'qr-in-desktop-wechat'],
     ['DingTalk', env('other-app', { app: 'dingtalk', os: 'android' }), ['wechat_h5', 'alipay_wap', 'wechat_native', 'alipay_qr'], 'open-in-browser'],
+    ['an Android app\'s WebView', env('other-app', { app: 'webview', os: 'android' }), ['wechat_h5', 'alipay_wap', 'wechat_native', 'alipay_qr'], 'open-in-browser'],
+    ['an iOS app\'s WKWebView', env('other-app', { app: 'webview', os: 'ios' }), ['wechat_h5', 'alipay_wap', 'wechat_native', 'alipay_qr'], 'open-in-browser'],
   ])('in %s offers %j, default first, with hint %s', (_, e, methods, hint) => {
     const choice = choosePayMethods(e, ALL)
     expect(choice.options.map(o => o.method)).toEqual(methods)
@@ -35,6 +37,13 @@ describe('choosePayMethods', () => {
       { method: 'wechat_jsapi', action: 'pay' },
       { method: 'alipay_wap', action: 'open-in-browser' },
     ])
+  })
+
+  it('in an unnamed app\'s WebView, every option pays here, says so, and keeps the hint when only a QR code is allowed', () => {
+    const choice = choosePayMethods(env('other-app', { app: 'webview', os: 'android' }), ALL)
+    expect(choice.options.every(o => o.action === 'pay')).toBe(true)
+    expect(choice.reasons[0]).toMatch(/an app's WebView/)
+    expect(choosePayMethods(env('other-app', { app: 'webview' }), ['alipay_qr'])).toMatchObject({ options: [{ method: 'alipay_qr', action: 'pay' }], hint: 'open-in-browser' })
   })
 
   it('a mini-program web-view hands off instead of paying', () => {
