@@ -71,10 +71,20 @@ export function consoleRoutes(s: Services): Hono<ConsoleEnv> {
   const secure = s.config.publicUrl.startsWith('https:')
   const loginLimiter = rateLimit([{ name: 'console login per IP', limit: LOGIN_ATTEMPTS, windowMs: LOGIN_WINDOW_MS, key: c => clientIp(c, s.config) }])
 
+  /** The page a form's answer stands for (its language links must not repeat the POST as a GET of the form's URL). */
+  const pageUrl = (c: C): URL => {
+    const u = new URL(c.req.url)
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      u.search = ''
+      u.pathname = u.pathname.replace(/\/(?:refund|close|logout)$/, '') || CONSOLE_PATH
+    }
+    return u
+  }
+
   const view = (c: C, session?: ConsoleSession): View => ({
     t: translator(c.get('lang')),
     lang: c.get('lang'),
-    url: new URL(c.req.url),
+    url: pageUrl(c),
     merchantName: s.config.merchantName,
     ...(session ? { csrf: session.csrfToken } : {}),
   })

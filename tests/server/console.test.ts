@@ -325,6 +325,8 @@ describe('console orders', () => {
     const refused = await b.post(`/console/orders/${order.orderNo}/refund`, form)
     expect(refused.status).toBe(409)
     expect(refused.text).toContain('（¥8.00）')
+    // Its language link leads to the order, not to a GET of the form's address.
+    expect(refused.text).toContain(`href="/console/orders/${order.orderNo}?lang=en"`)
     expect(refused.text).not.toMatch(/at \w+ \(|\.ts:\d+/) // never a stack
 
     const unpaid = await shop.order()
