@@ -150,11 +150,12 @@ export class WebhookDispatcher {
   }
 }
 
-/** Puts an event's deliveries (to every endpoint, or one) back in the queue now; answers how many. */
+/** Puts an event's deliveries (to every enabled endpoint, or one) back in the queue now; answers how many. */
 export async function replayEvent(db: Db, eventId: string, endpointId?: string): Promise<number> {
   let q = db.updateTable('event_deliveries')
     .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, claimed_until: null })
     .where('event_id', '=', eventId)
+    .where('endpoint_id', 'in', db.selectFrom('webhook_endpoints').select('id').where('disabled_at', 'is', null))
   if (endpointId)
     q = q.where('endpoint_id', '=', endpointId)
   const rows = await q.returning('event_id').execute()

@@ -161,7 +161,7 @@ const replayRoute = createRoute({
   security,
   summary: 'Send a webhook event again (to every endpoint, or one)',
   request: { params: z.object({ eventId: z.string().regex(/^evt_[\w-]{16}$/, 'eventId looks like evt_ followed by 16 characters') }), query: z.object({ endpoint_id: z.string().max(64).optional() }) },
-  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ eventId: z.string(), queued: z.number().int() }) } } }, ...errors([400, 404], { 404: 'event_not_found; webhook_endpoint_not_found: the event was not for endpoint_id' }) },
+  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ eventId: z.string(), queued: z.number().int() }) } } }, ...errors([400, 404], { 404: 'event_not_found; webhook_endpoint_not_found: the event was not for endpoint_id, or that endpoint is deleted' }) },
 })
 
 const createEndpointRoute = createRoute({
@@ -336,7 +336,7 @@ export function merchantRoutes(s: Services) {
       throw new HttpError(404, 'event_not_found', `no event ${eventId}`)
     const queued = await replayEvent(s.db, eventId, endpointId)
     if (endpointId && queued === 0)
-      throw new HttpError(404, 'webhook_endpoint_not_found', `event ${eventId} was not for endpoint ${endpointId}`)
+      throw new HttpError(404, 'webhook_endpoint_not_found', `event ${eventId} was not for endpoint ${endpointId}, or that endpoint is deleted`)
     void s.webhooks.kick().catch(() => {})
     return c.json({ eventId, queued }, 202)
   })

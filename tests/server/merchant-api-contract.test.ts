@@ -104,7 +104,7 @@ describe('the same request', () => {
 })
 
 describe('deleting a webhook endpoint', () => {
-  it('stops its retries at once: nothing more is sent, and what was being retried shows as failed', async () => {
+  it('stops its retries at once: nothing more is sent, what was being retried shows as failed, and a replay skips it', async () => {
     const shop = await merchantClient(server, 'endpoint deletion')
     const endpoint = await shop.call('POST', '/webhook-endpoints', { body: { url: `http://127.0.0.1:${await freePort()}/nobody-listens` } })
     const order = await shop.order({ amountFen: 100 })
@@ -119,5 +119,8 @@ describe('deleting a webhook endpoint', () => {
     const later = await deliveryOf()
     expect(later?.attempts).toHaveLength(stopped!.attempts.length)
     expect(later?.status).toBe('failed')
+    // Nor does a replay send to it.
+    const eventId = (await shop.call('GET', `/orders/${order.orderNo}`)).json.webhooks[0].id as string
+    expect((await shop.call('POST', `/webhooks/${eventId}/replay?endpoint_id=${endpoint.json.id}`)).json).toMatchObject({ code: 'webhook_endpoint_not_found' })
   })
 })
