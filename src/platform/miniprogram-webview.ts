@@ -1,3 +1,5 @@
+import { pageUrl } from '../routes'
+
 /**
  * Inside a mini program's `<web-view>`, JSAPI pay is not allowed: hand the order to the mini program's
  * own checkout page with `wx.miniProgram.navigateTo`. `weixin-js-sdk` is loaded here, lazily, so it
@@ -16,7 +18,7 @@ export async function handOffToMiniProgram(orderNo: string, timeoutMs = 5000): P
     throw new Error('this page is not inside a mini program')
   await new Promise<void>((resolve, reject) => {
     sdk.miniProgram.navigateTo({
-      url: `/pages/checkout/checkout?orderNo=${encodeURIComponent(orderNo)}`,
+      url: pageUrl('checkout', { orderNo }),
       success: () => resolve(),
       fail: e => reject(new Error(e?.errMsg ?? 'navigateTo failed')),
     })

@@ -7,14 +7,16 @@ import type { ActionHosts, QrState } from '../pay/next-action'
 import type { Notice, Reaction } from '../pay/notice'
 import type { PayOutcome } from '../pay/outcome'
 import type { PendingKey, StartPaymentInput } from '../pay/start-payment'
+import type { StatusWatcher, WatcherHost } from '../result/watcher'
 import { acceptHMRUpdate, defineStore } from 'pinia'
-import { ref, shallowRef } from 'vue'
+import { ref, shallowRef, watch } from 'vue'
 import { isApiError } from '../api/errors'
 import { beginAuthorization, consumeOAuthState, mayReauthorize, resetReauthorizeGuard, takeOAuthReturn } from '../auth/wechat-oauth'
 import { choosePayMethods } from '../pay/choose'
 import { runNextAction } from '../pay/next-action'
 import { reactToError } from '../pay/notice'
 import { startPayment } from '../pay/start-payment'
+import { watchOrderStatus } from '../result/watcher'
 
 export type { QrState } from '../pay/next-action'
 export type CheckoutNotice = Notice
@@ -37,6 +39,8 @@ export interface CheckoutDeps extends Omit<ActionHosts, 'mpPay'> {
   env: Environment
   newKey: () => string
   goToResult: (orderNo: string, from?: 'pay') => void
+  /** Watches an order on the server while its QR code is shown, so the page moves on once the phone has paid. */
+  watcherHost?: (orderNo: string) => WatcherHost
   /** Hands the order to the mini program (from a mini-program web-view). */
   handoff?: (orderNo: string) => Promise<void>
   /** Inside the mini program itself: login session and uni.requestPayment. */
@@ -145,6 +149,26 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
   }
 
+  // While a QR code is shown, watch the order so the page moves on as soon as the phone has paid.
+  let watcher: StatusWatcher | undefined
+  function stopWatching(): void {
+    watcher?.stop()
+    watcher = undefined
+  }
+  watch(() => phase.value === 'qrcode', (showing) => {
+    stopWatching()
+    const d = deps
+    if (showing && order.value && d?.watcherHost) {
+      const no = order.value.orderNo
+      watcher = watchOrderStatus(d.watcherHost(no), {
+        onStatus: (view) => {
+          if (view.status !== 'pending')
+            d.goToResult(no)
+        },
+      })
+    }
+  })
+
   /** The pay button (and the auto-start inside WeChat). A second tap while busy does nothing. */
   function pay(option: PayOption | undefined = selected.value): Promise<void> {
     if (!option || busy.value)
@@ -220,7 +244,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
       resetReauthorizeGuard(deps.oauth)
   }
 
-  return { order, orderNo, phase, notice, selected, qr, busy, choice, init, pay, refreshQr, closeGuide, loadOrder, onPaymentSucceeded }
+  return { order, orderNo, phase, notice, selected, qr, busy, choice, init, pay, refreshQr, closeGuide, loadOrder, onPaymentSucceeded, stopWatching }
 })
 
 if (import.meta.hot)

@@ -26,4 +26,15 @@ declare global {
   }
 }
 
+/**
+ * Components that pages use without importing them (pages.json `easycom`), so that a component used only inside a
+ * template's `#ifdef H5` never reaches the mini program's bundle.
+ */
+declare module 'vue' {
+  interface GlobalComponents {
+    QrPanel: typeof import('../../components/QrPanel.vue')['default']
+    OpenInBrowserGuide: typeof import('../../components/OpenInBrowserGuide.vue')['default']
+  }
+}
+
 export {}
