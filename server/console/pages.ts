@@ -1,6 +1,8 @@
 /**
  * The console's pages: server-rendered HTML with one inline style sheet, no script, no external asset. Every value
- * from an order (subject, metadata, reasons, URLs, provider messages) goes through `h`, which escapes it.
+ * from an order (subject, metadata, reasons, URLs, provider messages) goes through `h`, which escapes it. Below 720 px
+ * the tables become one card per row; their explicit ARIA roles keep them tables for screen readers, which some
+ * browsers stop doing once a table's parts are display:block.
  */
 import type { OrderStatus } from '../../contract/api'
 import type { MerchantOrder, OrderList, WebhookDelivery } from '../../contract/merchant'
@@ -202,14 +204,14 @@ function filterQuery(f: OrderFilters, extra: Record<string, string> = {}): strin
 export function ordersPage(v: View, opts: { list: OrderList, filters: OrderFilters, paged: boolean, error?: string }): Html {
   const { t } = v
   const f = opts.filters
-  const rows = opts.list.data.map(o => h`<tr>
-<td data-label="${t('col.orderNo')}" class="mono nowrap"><a href="${orderPath(o.orderNo)}">${o.orderNo}</a></td>
-<td data-label="${t('col.merchantOrderId')}" class="mono">${o.merchantOrderId ?? ''}</td>
-<td data-label="${t('col.subject')}" class="wrap">${o.subject}</td>
-<td data-label="${t('col.amount')}" class="num">${money(v, o.amountFen)}</td>
-<td data-label="${t('col.refunded')}" class="num">${o.refundedFen > 0 ? money(v, o.refundedFen) : '—'}</td>
-<td data-label="${t('col.status')}">${orderBadge(v, o.status)}</td>
-<td data-label="${t('col.created')}" class="nowrap">${formatTime(o.createdAt)}</td>
+  const rows = opts.list.data.map(o => h`<tr role="row">
+<td role="cell" data-label="${t('col.orderNo')}" class="mono nowrap"><a href="${orderPath(o.orderNo)}">${o.orderNo}</a></td>
+<td role="cell" data-label="${t('col.merchantOrderId')}" class="mono">${o.merchantOrderId ?? ''}</td>
+<td role="cell" data-label="${t('col.subject')}" class="wrap">${o.subject}</td>
+<td role="cell" data-label="${t('col.amount')}" class="num">${money(v, o.amountFen)}</td>
+<td role="cell" data-label="${t('col.refunded')}" class="num">${o.refundedFen > 0 ? money(v, o.refundedFen) : '—'}</td>
+<td role="cell" data-label="${t('col.status')}">${orderBadge(v, o.status)}</td>
+<td role="cell" data-label="${t('col.created')}" class="nowrap">${formatTime(o.createdAt)}</td>
 </tr>`)
   return layout(v, t('orders.title'), h`<h1>${t('orders.title')}</h1>
 ${messages(undefined, opts.error)}
@@ -227,10 +229,10 @@ ${STATUSES.map(s => h`<option value="${s}"${s === f.status ? raw(' selected') : 
 </form>
 ${opts.list.data.length === 0
   ? h`<p class="card">${t('orders.none')}</p>`
-  : h`<div class="scroll"><table class="stack card">
+  : h`<div class="scroll"><table class="stack card" role="table">
 <caption>${t('orders.caption')}</caption>
-<thead><tr><th scope="col">${t('col.orderNo')}</th><th scope="col">${t('col.merchantOrderId')}</th><th scope="col">${t('col.subject')}</th><th scope="col" class="num">${t('col.amount')}</th><th scope="col" class="num">${t('col.refunded')}</th><th scope="col">${t('col.status')}</th><th scope="col">${t('col.created')}</th></tr></thead>
-<tbody>${rows}</tbody>
+<thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">${t('col.orderNo')}</th><th role="columnheader" scope="col">${t('col.merchantOrderId')}</th><th role="columnheader" scope="col">${t('col.subject')}</th><th role="columnheader" scope="col" class="num">${t('col.amount')}</th><th role="columnheader" scope="col" class="num">${t('col.refunded')}</th><th role="columnheader" scope="col">${t('col.status')}</th><th role="columnheader" scope="col">${t('col.created')}</th></tr></thead>
+<tbody role="rowgroup">${rows}</tbody>
 </table></div>`}
 <nav class="pager" aria-label="${t('orders.title')}">
 <span>${opts.paged ? h`<a href="/console${filterQuery(f)}">${t('orders.first')}</a>` : ''}</span>
@@ -279,44 +281,44 @@ export function orderPage(v: View, opts: { order: MerchantOrder, notice?: string
   ]
   const attempts = o.attempts.length === 0
     ? h`<p>${t('order.attempts.none')}</p>`
-    : h`<div class="scroll"><table class="stack">
+    : h`<div class="scroll"><table class="stack" role="table">
 <caption class="sr">${t('order.attempts')}</caption>
-<thead><tr><th scope="col">${t('col.method')}</th><th scope="col">${t('col.status')}</th><th scope="col">${t('col.outTradeNo')}</th><th scope="col">${t('col.providerTxn')}</th><th scope="col">${t('col.created')}</th></tr></thead>
-<tbody>${o.attempts.map(a => h`<tr>
-<td data-label="${t('col.method')}" class="mono">${a.method}</td>
-<td data-label="${t('col.status')}">${badge(a.status, t(`attemptStatus.${a.status}`))}${a.duplicate ? h` <span class="hint">${t('order.duplicate')}</span>` : ''}</td>
-<td data-label="${t('col.outTradeNo')}" class="mono">${a.outTradeNo}</td>
-<td data-label="${t('col.providerTxn')}" class="mono">${a.providerTxnId ?? ''}</td>
-<td data-label="${t('col.created')}" class="nowrap">${formatTime(a.createdAt)}</td>
+<thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">${t('col.method')}</th><th role="columnheader" scope="col">${t('col.status')}</th><th role="columnheader" scope="col">${t('col.outTradeNo')}</th><th role="columnheader" scope="col">${t('col.providerTxn')}</th><th role="columnheader" scope="col">${t('col.created')}</th></tr></thead>
+<tbody role="rowgroup">${o.attempts.map(a => h`<tr role="row">
+<td role="cell" data-label="${t('col.method')}" class="mono">${a.method}</td>
+<td role="cell" data-label="${t('col.status')}">${badge(a.status, t(`attemptStatus.${a.status}`))}${a.duplicate ? h` <span class="hint">${t('order.duplicate')}</span>` : ''}</td>
+<td role="cell" data-label="${t('col.outTradeNo')}" class="mono">${a.outTradeNo}</td>
+<td role="cell" data-label="${t('col.providerTxn')}" class="mono">${a.providerTxnId ?? ''}</td>
+<td role="cell" data-label="${t('col.created')}" class="nowrap">${formatTime(a.createdAt)}</td>
 </tr>`)}</tbody></table></div>`
   const refunds = o.refunds.length === 0
     ? h`<p>${t('order.refunds.none')}</p>`
-    : h`<div class="scroll"><table class="stack">
+    : h`<div class="scroll"><table class="stack" role="table">
 <caption class="sr">${t('order.refunds')}</caption>
-<thead><tr><th scope="col" class="num">${t('col.amount')}</th><th scope="col">${t('col.status')}</th><th scope="col">${t('col.kind')}</th><th scope="col">${t('col.reason')}</th><th scope="col">${t('col.created')}</th></tr></thead>
-<tbody>${o.refunds.map(r => h`<tr>
-<td data-label="${t('col.amount')}" class="num">${money(v, r.amountFen)}</td>
-<td data-label="${t('col.status')}">${badge(r.status, t(refundStatusKey(r.status)))}${r.failure ? h` <span class="hint">${r.failure}</span>` : ''}</td>
-<td data-label="${t('col.kind')}">${t(r.kind === 'merchant' ? 'kind.merchant' : 'kind.duplicate')}</td>
-<td data-label="${t('col.reason')}" class="wrap">${r.reason}</td>
-<td data-label="${t('col.created')}" class="nowrap">${formatTime(r.createdAt)}</td>
+<thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col" class="num">${t('col.amount')}</th><th role="columnheader" scope="col">${t('col.status')}</th><th role="columnheader" scope="col">${t('col.kind')}</th><th role="columnheader" scope="col">${t('col.reason')}</th><th role="columnheader" scope="col">${t('col.created')}</th></tr></thead>
+<tbody role="rowgroup">${o.refunds.map(r => h`<tr role="row">
+<td role="cell" data-label="${t('col.amount')}" class="num">${money(v, r.amountFen)}</td>
+<td role="cell" data-label="${t('col.status')}">${badge(r.status, t(refundStatusKey(r.status)))}${r.failure ? h` <span class="hint">${r.failure}</span>` : ''}</td>
+<td role="cell" data-label="${t('col.kind')}">${t(r.kind === 'merchant' ? 'kind.merchant' : 'kind.duplicate')}</td>
+<td role="cell" data-label="${t('col.reason')}" class="wrap">${r.reason}</td>
+<td role="cell" data-label="${t('col.created')}" class="nowrap">${formatTime(r.createdAt)}</td>
 </tr>`)}</tbody></table></div>`
   const deliveries = o.webhooks.flatMap(e => e.deliveries.length === 0
-    ? [h`<tr><td data-label="${t('col.event')}" class="mono">${e.type}</td><td data-label="${t('col.created')}" class="nowrap">${formatTime(e.createdAt)}</td><td data-label="${t('col.endpoint')}">${t('order.webhooks.noEndpoint')}</td><td data-label="${t('col.status')}"></td><td data-label="${t('col.attempts')}" class="num">0</td><td data-label="${t('col.lastResult')}"></td></tr>`]
-    : e.deliveries.map(d => h`<tr>
-<td data-label="${t('col.event')}" class="mono">${e.type}</td>
-<td data-label="${t('col.created')}" class="nowrap">${formatTime(e.createdAt)}</td>
-<td data-label="${t('col.endpoint')}" class="mono">${d.url}</td>
-<td data-label="${t('col.status')}">${badge(d.status, t(`delivery.${d.status}`))}</td>
-<td data-label="${t('col.attempts')}" class="num">${d.attempts.length}</td>
-<td data-label="${t('col.lastResult')}" class="wrap">${lastResult(d)}</td>
+    ? [h`<tr role="row"><td role="cell" data-label="${t('col.event')}" class="mono">${e.type}</td><td role="cell" data-label="${t('col.created')}" class="nowrap">${formatTime(e.createdAt)}</td><td role="cell" data-label="${t('col.endpoint')}">${t('order.webhooks.noEndpoint')}</td><td role="cell" data-label="${t('col.status')}"></td><td role="cell" data-label="${t('col.attempts')}" class="num">0</td><td role="cell" data-label="${t('col.lastResult')}"></td></tr>`]
+    : e.deliveries.map(d => h`<tr role="row">
+<td role="cell" data-label="${t('col.event')}" class="mono">${e.type}</td>
+<td role="cell" data-label="${t('col.created')}" class="nowrap">${formatTime(e.createdAt)}</td>
+<td role="cell" data-label="${t('col.endpoint')}" class="mono">${d.url}</td>
+<td role="cell" data-label="${t('col.status')}">${badge(d.status, t(`delivery.${d.status}`))}</td>
+<td role="cell" data-label="${t('col.attempts')}" class="num">${d.attempts.length}</td>
+<td role="cell" data-label="${t('col.lastResult')}" class="wrap">${lastResult(d)}</td>
 </tr>`))
   const webhooks = o.webhooks.length === 0
     ? h`<p>${t('order.webhooks.none')}</p>`
-    : h`<div class="scroll"><table class="stack">
+    : h`<div class="scroll"><table class="stack" role="table">
 <caption class="sr">${t('order.webhooks')}</caption>
-<thead><tr><th scope="col">${t('col.event')}</th><th scope="col">${t('col.created')}</th><th scope="col">${t('col.endpoint')}</th><th scope="col">${t('col.status')}</th><th scope="col" class="num">${t('col.attempts')}</th><th scope="col">${t('col.lastResult')}</th></tr></thead>
-<tbody>${deliveries}</tbody></table></div>`
+<thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">${t('col.event')}</th><th role="columnheader" scope="col">${t('col.created')}</th><th role="columnheader" scope="col">${t('col.endpoint')}</th><th role="columnheader" scope="col">${t('col.status')}</th><th role="columnheader" scope="col" class="num">${t('col.attempts')}</th><th role="columnheader" scope="col">${t('col.lastResult')}</th></tr></thead>
+<tbody role="rowgroup">${deliveries}</tbody></table></div>`
   const refundForm = remaining > 0
     ? h`<form method="get" action="${orderPath(o.orderNo)}/refund" class="narrow">
 <h3>${t('refund.title')}</h3>
