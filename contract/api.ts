@@ -11,7 +11,7 @@ export type { PayMethod } from './methods'
 /** `pending` → `paid` | `closed` | `failed`; `paid` → `refunded`. Nothing else moves an order. */
 export type OrderStatus = 'pending' | 'paid' | 'closed' | 'failed' | 'refunded'
 
-export const FINAL_STATUSES: readonly OrderStatus[] = ['paid', 'closed', 'failed', 'refunded']
+const FINAL_STATUSES: readonly OrderStatus[] = ['paid', 'closed', 'failed', 'refunded']
 
 export function isFinalStatus(status: OrderStatus): boolean {
   return FINAL_STATUSES.includes(status)
@@ -59,8 +59,6 @@ export interface CreatePaymentRequest {
   oauthState?: string
   /** Alipay web OAuth `auth_code`, inside the Alipay app. */
   alipayAuthCode?: string
-  /** `uni.login` code, inside the mini program. */
-  miniProgramCode?: string
 }
 
 export interface JsapiParams {
@@ -159,6 +157,3 @@ export interface DemoOrderResponse {
   orderNo: string
   checkoutUrl: string
 }
-
-/** The `data` of each `status` server-sent event. */
-export type StatusEvent = OrderStatusView

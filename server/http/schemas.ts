@@ -103,7 +103,6 @@ export const CreatePayment = conforms<CreatePaymentRequest>()(z.object({
   wechatCode: code.optional(),
   oauthState: state.optional(),
   alipayAuthCode: code.optional(),
-  miniProgramCode: code.optional(),
 }).strict().openapi('CreatePaymentRequest'))
 
 const JsapiParams = z.object({
