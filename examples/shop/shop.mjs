@@ -95,8 +95,10 @@ async function merchantApi(key, method, pathname, body) {
  */
 async function webhookReceiver() {
   let secret = ''
+  /** @type {Error | undefined} */
+  let stopped
   const seen = new Set()
-  /** @type {Array<{ test: (e: any) => boolean, resolve: (e: any) => void }>} */
+  /** @type {Array<{ test: (e: any) => boolean, resolve: (e: any) => void, reject: (e: Error) => void }>} */
   const waiting = []
   const server = createServer((req, res) => {
     const chunks = []
@@ -131,14 +133,25 @@ async function webhookReceiver() {
      * @param {number} ms
      * @param {string} what
      */
-    next: (test, ms, what) => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${Math.round(ms / 1000)} s`)), ms)
-      const settle = (e) => {
-        clearTimeout(timer)
-        resolve(e)
-      }
-      waiting.push({ test, resolve: settle })
-    }),
+    next: (test, ms, what) => {
+      const event = new Promise((resolve, reject) => {
+        if (stopped)
+          return reject(stopped)
+        const timer = setTimeout(() => reject(new Error(`no ${what} within ${Math.round(ms / 1000)} s`)), ms)
+        const settle = (e) => {
+          clearTimeout(timer)
+          resolve(e)
+        }
+        waiting.push({ test, resolve: settle, reject })
+      })
+      event.catch(() => {}) // awaited later: a failure before then is not unhandled
+      return event
+    },
+    /** Fails every wait, now and later. @param {Error} e */
+    stop: (e) => {
+      stopped = e
+      waiting.splice(0).forEach(w => w.reject(e))
+    },
     close: () => new Promise(resolve => server.close(() => resolve(undefined))),
   }
 }
@@ -170,6 +183,8 @@ async function payInSandbox(orderNo) {
 async function main() {
   const key = apiKey()
   const hooks = await webhookReceiver()
+  // Ctrl-C still removes the webhook endpoint (below), so the cashier does not keep calling a shop that is gone.
+  process.once('SIGINT', () => hooks.stop(new Error('stopped')))
   let endpointId = ''
   try {
     // 1. A webhook endpoint for this run. A real shop registers its endpoint once and keeps the secret.
@@ -196,7 +211,7 @@ async function main() {
     if (PAY_IN_SANDBOX)
       await payInSandbox(order.orderNo)
     else
-      console.log('  Open the checkout URL (or scan the code) and pay; the sandbox pages pay without a wallet. Waiting…')
+      console.log('  Open the checkout URL and pay (in the sandbox: a browser with a phone\'s user agent, then confirm on the simulated pay page). Waiting… (Ctrl-C stops)')
     const paid = await paidEvent
     if (paid.type !== 'order.paid')
       throw new Error(`the order was not paid: ${paid.type}`)
