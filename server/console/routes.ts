@@ -130,7 +130,7 @@ export function consoleRoutes(s: Services): Hono<ConsoleEnv> {
   })
   app.use('/console/*', bodyLimit({
     maxSize: MAX_FORM_BYTES,
-    onError: c => html(c as C, errorPage(view(c as C), { message: translator((c as C).get('lang'))('error.csrf') }), 413),
+    onError: c => html(c as C, errorPage(view(c as C), { message: translator((c as C).get('lang'))('error.tooLarge') }), 413),
   }))
 
   /** GET pages behind the login: without a session, to the login page and back here afterwards. */
@@ -242,9 +242,9 @@ export function consoleRoutes(s: Services): Hono<ConsoleEnv> {
     }
     catch (e) {
       // A cursor this server did not give out: the first page, with the reason.
-      const f = failure(c, e)
-      if (f.status === 500)
+      if (!(e instanceof HttpError))
         throw e
+      const f = failure(c, e)
       const list = await listMerchantOrders(deps, query)
       return html(c, ordersPage(view(c, session), { list, filters, paged: false, error: f.message }), 400)
     }
@@ -290,9 +290,9 @@ export function consoleRoutes(s: Services): Hono<ConsoleEnv> {
       await refundFromConsole(s, order.orderNo, { amountFen, reason: reason || undefined, formKey })
     }
     catch (e) {
-      const f = failure(c, e)
-      if (f.status === 500)
+      if (!(e instanceof HttpError))
         throw e
+      const f = failure(c, e)
       return html(c, orderPage(view(c, session), { order: await getMerchantOrder(deps, order.orderNo), error: f.message }), f.status)
     }
     s.log.info({ orderNo: order.orderNo, amountFen, by: session.apiKeyId ?? 'console password' }, 'console refund')
@@ -314,9 +314,9 @@ export function consoleRoutes(s: Services): Hono<ConsoleEnv> {
       await closeFromConsole(s, order.orderNo)
     }
     catch (e) {
-      const f = failure(c, e)
-      if (f.status === 500)
+      if (!(e instanceof HttpError))
         throw e
+      const f = failure(c, e)
       return html(c, orderPage(view(c, session), { order: await getMerchantOrder(deps, order.orderNo), error: f.message }), f.status)
     }
     s.log.info({ orderNo: order.orderNo, by: session.apiKeyId ?? 'console password' }, 'console close')

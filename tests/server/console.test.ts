@@ -395,6 +395,32 @@ describe('console orders', () => {
     expect((await shop.call('GET', `/orders/${paid.orderNo}`)).json.status).toBe('paid')
   })
 
+  it('says so when a provider cannot confirm a close yet, and leaves the order pending', async () => {
+    const b = await loggedIn()
+    const order = await shop.order()
+    const pay = await server.call('POST', '/api/payments', { body: { orderNo: order.orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': key() } })
+    expect(pay.status).toBe(200)
+    await fetch(`${server.url}/sandbox/api/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failApiRate: 1, apiOps: ['close'] }) })
+    try {
+      const res = await b.post(`/console/orders/${order.orderNo}/close`, { _csrf: await b.csrf() })
+      expect(res.status).toBe(502)
+      expect(res.text).toContain('支付渠道暂时无法确认，请稍后再试')
+    }
+    finally {
+      await fetch(`${server.url}/sandbox/api/faults`, { method: 'DELETE' })
+    }
+    expect((await shop.call('GET', `/orders/${order.orderNo}`)).json.status).toBe('pending')
+  })
+
+  it('refuses an oversized form with a page', async () => {
+    const b = await loggedIn()
+    const order = await paidOrder(100)
+    const res = await b.post(`/console/orders/${order.orderNo}/refund`, { _csrf: await b.csrf(), amount: '100', formKey: 'f'.repeat(20), reason: 'x'.repeat(20_000) })
+    expect(res.status).toBe(413)
+    expect(res.text).toContain('表单内容太长')
+    expect((await shop.call('GET', `/orders/${order.orderNo}`)).json.refunds).toEqual([])
+  })
+
   it('answers an unknown order or page with a page, not an error dump', async () => {
     const b = await loggedIn()
     const missing = await b.get('/console/orders/O0000NOPE')
