@@ -314,8 +314,14 @@ export function merchantRoutes(s: Services) {
     const body = c.req.valid('json') ?? {}
     const stored = await withIdempotency(s.db, `m:refunds:${key}`, requestHash([orderNo, body]), async () => {
       try {
-        const refund = await createRefund(s.db, orderNo, { ...body, idempotencyKey: key })
-        await s.refunds.submit(refund)
+        // A refund this key already recorded (its answer was lost to an error after that, which freed the key): that
+        // refund is the answer, never a second one. The refund worker sends it if it is still pending.
+        const earlier = await s.db.selectFrom('refunds').selectAll().where('order_no', '=', orderNo).where('kind', '=', 'merchant').where('idempotency_key', '=', key).executeTakeFirst()
+        if (earlier && body.amountFen !== undefined && body.amountFen !== earlier.amount_fen)
+          throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was already used for a different request')
+        const refund = earlier ?? await createRefund(s.db, orderNo, { ...body, idempotencyKey: key })
+        if (!earlier)
+          await s.refunds.submit(refund)
         const now = await s.db.selectFrom('refunds').selectAll().where('id', '=', refund.id).executeTakeFirstOrThrow()
         return { status: 201, body: toMerchantRefund(now) }
       }

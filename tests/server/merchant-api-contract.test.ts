@@ -1,7 +1,7 @@
 /**
  * The merchant API's contract: /api/openapi.json (every route the server serves, its answers, the webhooks it sends),
- * the per-key rate limit, what counts as the same request for merchantOrderId and Idempotency-Key, and that a deleted
- * webhook endpoint is sent nothing more.
+ * the per-key rate limit, what counts as the same request for merchantOrderId and Idempotency-Key, a refund retried
+ * after a failed answer, and that a deleted webhook endpoint is sent nothing more.
  */
 import type { TestServer } from '../helpers/server'
 import { Validator } from '@seriousme/openapi-schema-validator'
@@ -100,6 +100,35 @@ describe('the same request', () => {
     expect(byKey.json.orderNo).toBe(first.json.orderNo)
     const other = await shop.call('POST', '/orders', { idempotencyKey: 'key-order-0003', body: { ...reordered, metadata: { table: 8, customer: 'c_1' } } })
     expect(other.json).toMatchObject({ code: 'merchant_order_conflict' })
+  })
+})
+
+describe('a refund whose answer failed after it was recorded', () => {
+  it('is the answer to the retry with the same Idempotency-Key: the order is refunded once', async () => {
+    const shop = await merchantClient(server, 'refund retry')
+    const order = await shop.order({ amountFen: 1000 })
+    const action = (await server.call('POST', '/api/payments', { body: { orderNo: order.orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': `pay-${order.orderNo}` } })).json as { codeUrl: string }
+    await fetch(`${server.url}/sandbox/api/wechat/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: action.codeUrl }) })
+    await eventually(() => shop.call('GET', `/orders/${order.orderNo}`), r => r.json.status === 'paid')
+    // The refund is recorded, then sending it fails unexpectedly (say the database connection drops): a 500.
+    const refunds = server.services.refunds
+    const submit = refunds.submit
+    refunds.submit = async () => {
+      throw new Error('connection lost')
+    }
+    const body = { amountFen: 300 }
+    try {
+      expect((await shop.call('POST', `/orders/${order.orderNo}/refunds`, { idempotencyKey: 'refund-retry-0001', body })).status).toBe(500)
+    }
+    finally {
+      refunds.submit = submit
+    }
+    const retry = await shop.call('POST', `/orders/${order.orderNo}/refunds`, { idempotencyKey: 'refund-retry-0001', body })
+    expect(retry.status, retry.text).toBe(201)
+    expect(retry.json).toMatchObject({ amountFen: 300, kind: 'merchant' })
+    expect((await shop.call('POST', `/orders/${order.orderNo}/refunds`, { idempotencyKey: 'refund-retry-0001', body: { amountFen: 200 } })).json).toMatchObject({ code: 'idempotency_conflict' })
+    const after = await shop.call('GET', `/orders/${order.orderNo}`)
+    expect(after.json.refunds).toEqual([expect.objectContaining({ id: retry.json.id, amountFen: 300 })])
   })
 })
 
