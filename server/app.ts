@@ -11,6 +11,7 @@ import { adminRoutes } from './admin/local-admin'
 import { consoleRoutes } from './console/routes'
 import { healthReport } from './health/report'
 import { HttpError } from './http/errors'
+import { malformedJsonText } from './http/json-body'
 import { rateLimit } from './http/rate-limit'
 import { clientIp } from './http/request'
 import { securityHeaders } from './http/security-headers'
@@ -73,6 +74,9 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
       const type = c.req.header('content-type') ?? ''
       if (!type.toLowerCase().startsWith('application/json'))
         return c.json({ code: 'unsupported_media_type', message: 'send the request body as application/json' }, 415)
+      const malformed = await malformedJsonText(c)
+      if (malformed)
+        return c.json({ code: 'bad_request', message: malformed }, 400)
     }
     await next()
   })
