@@ -26,6 +26,12 @@ export interface RefundDeps {
 }
 
 /**
+ * A refund just recorded is sent by its caller at once (RefundWorker.submit): the worker leaves it alone this long, so
+ * the two never send it side by side. It takes it up after that only if the caller died before an answer.
+ */
+const SENDING_SECONDS = 60
+
+/**
  * Records a merchant refund of `orderNo` after checking it against what remains: the order must be paid (409
  * order_not_paid), not fully refunded (409 order_fully_refunded), and the amount at most what is not yet refunded or
  * being refunded (409 refund_exceeds_remaining). Done under the order's row lock, so two refunds cannot both take
@@ -62,6 +68,7 @@ export async function createRefund(db: Db, orderNo: string, input: { amountFen?:
       kind: 'merchant',
       status: 'pending',
       idempotency_key: input.idempotencyKey ?? null,
+      next_check_at: sql<Date>`now() + make_interval(secs => ${SENDING_SECONDS})`,
     }).returningAll().executeTakeFirstOrThrow()
   })
 }
@@ -94,6 +101,9 @@ export class RefundWorker {
         throw e
       if (e.retryable) {
         log.warn({ refundId: refund.id, code: e.providerCode }, 'the provider did not answer the refund; it is sent again later with the same refund number')
+        // Sent by its caller right after it was recorded (the worker has not tried it yet): due for the worker now.
+        if (refund.tries === 0)
+          await db.updateTable('refunds').set({ next_check_at: sql`now() + make_interval(secs => ${this.deps.checkSeconds})` }).where('id', '=', refund.id).where('status', '=', 'pending').execute()
         return
       }
       log.error({ refundId: refund.id, code: e.providerCode, err: e.message }, 'the provider refused the refund')
