@@ -30,7 +30,7 @@ export function h5RedirectHost(): RedirectHost {
 
 export function h5WatcherHost(api: ApiClient, orderNo: string): WatcherHost {
   return {
-    createEventSource: typeof EventSource === 'undefined' ? undefined : url => new EventSource(url) as unknown as ReturnType<NonNullable<WatcherHost['createEventSource']>>,
+    createEventSource: typeof EventSource === 'undefined' ? undefined : url => new EventSource(url),
     fetchStatus: () => api.getStatus(orderNo),
     eventsUrl: api.eventsUrl(orderNo),
     visibility: {

@@ -5,7 +5,7 @@ import { pollDelayMs } from './backoff'
 export interface EventSourceLike {
   addEventListener: (type: string, listener: (e: { data?: string }) => void) => void
   close: () => void
-  onerror: ((e: unknown) => void) | null
+  onerror: ((e: Event) => void) | null
 }
 
 export interface WatcherHost {

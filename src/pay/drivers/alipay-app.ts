@@ -13,7 +13,7 @@ export interface AlipayBridgeHost {
 
 /** Resolves once AlipayJSBridge exists; memoised, and forgotten after a timeout so a later call tries again. */
 export function waitForAlipayBridge(host: AlipayBridgeHost, timeoutMs = 5000): Promise<AlipayJSBridge> {
-  return waitForBridge<AlipayJSBridge>(host, 'AlipayJSBridge', 'AlipayJSBridgeReady', timeoutMs)
+  return waitForBridge<'AlipayJSBridge', AlipayJSBridge>(host, 'AlipayJSBridge', 'AlipayJSBridgeReady', timeoutMs)
 }
 
 /**

@@ -10,8 +10,8 @@ const waits = new WeakMap<object, Map<string, Promise<unknown>>>()
  * Resolves with `host[name]` once it exists — at once, or when `readyEvent` fires. Memoised per host,
  * and forgotten after a failure or timeout so that a later call tries again.
  */
-export function waitForBridge<T>(host: BridgeHost, name: string, readyEvent: string, timeoutMs: number): Promise<T> {
-  const read = () => (host as unknown as Record<string, T | undefined>)[name]
+export function waitForBridge<K extends string, T>(host: BridgeHost & { readonly [P in K]?: T }, name: K, readyEvent: string, timeoutMs: number): Promise<T> {
+  const read = (): T | undefined => host[name]
   const present = read()
   if (present)
     return Promise.resolve(present)

@@ -14,7 +14,7 @@ export interface WeixinBridgeHost {
 
 /** Resolves once WeixinJSBridge exists; memoised, and forgotten after a timeout so a later call tries again. */
 export function waitForWeixinBridge(host: WeixinBridgeHost, timeoutMs = 5000): Promise<WeixinJSBridge> {
-  return waitForBridge<WeixinJSBridge>(host, 'WeixinJSBridge', 'WeixinJSBridgeReady', timeoutMs)
+  return waitForBridge<'WeixinJSBridge', WeixinJSBridge>(host, 'WeixinJSBridge', 'WeixinJSBridgeReady', timeoutMs)
 }
 
 /** Maps the bridge's `err_msg` to an outcome; "ok" is only a claim the server must confirm. */
