@@ -2,32 +2,13 @@
  * Child processes the benchmarks drive: the product (`server/main.ts`, as `npm start` runs it), a bare Hono
  * server, and uni builds. Each child is ended by its own pid; nothing is looked up by name.
  */
-import type { Buffer } from 'node:buffer'
-import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fdLimits, ROOT, rssKb, sleep } from './common'
+import { freePort, killChildrenOnSignal, run as runChild, spawnChild, waitUntil } from '../../tests/helpers/processes'
+import { fdLimits, ROOT, rssKb } from './common'
 
-/** Children still running, ended by pid if the benchmark itself is interrupted. */
-const live = new Set<ChildProcess>()
-let trapped = false
-function track(child: ChildProcess): void {
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  if (trapped)
-    return
-  trapped = true
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      for (const c of live)
-        c.kill('SIGKILL')
-      process.exit(130)
-    })
-  }
-}
+export { freePort } from '../../tests/helpers/processes'
 
 export interface ChildServer {
   origin: string
@@ -40,69 +21,30 @@ export interface ChildServer {
   stop: () => Promise<void>
 }
 
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
-function tail(buf: string[], chunk: Buffer): void {
-  buf.push(chunk.toString('utf8'))
-  if (buf.length > 40)
-    buf.shift()
-}
-
-async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return true
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms, false)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
-}
-
 /**
  * Starts `node --import tsx <script>` with the soft fd limit raised to the hard one (`ulimit -n` in a shell that
  * then execs node, so the pid is node's) and waits until `readyPath` answers 200.
  */
 async function startNodeServer(script: string, env: Record<string, string>, readyPath: string, port: number): Promise<ChildServer> {
+  killChildrenOnSignal()
   const origin = `http://127.0.0.1:${port}`
   const { hard } = fdLimits()
   const raise = Number.isFinite(hard) ? `ulimit -n ${hard} 2>/dev/null; ` : ''
-  const child = spawn('/bin/sh', ['-c', `${raise}exec "$0" "$@"`, process.execPath, '--import', 'tsx', script], {
+  const child = spawnChild(script, '/bin/sh', ['-c', `${raise}exec "$0" "$@"`, process.execPath, '--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
   })
-  track(child)
-  const errors: string[] = []
-  child.stderr!.on('data', (c: Buffer) => tail(errors, c))
-  const deadline = Date.now() + 90_000
-  while (true) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${errors.join('')}`)
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`${script} was not ready within 90 s:\n${errors.join('')}`)
-    }
-    try {
+  try {
+    await waitUntil(`${script} to answer ${readyPath}`, async () => {
       const res = await fetch(`${origin}${readyPath}`)
-      if (res.ok)
-        break
-    }
-    catch {}
-    await sleep(100)
+      return res.ok ? true : undefined
+    }, { timeoutMs: 90_000, child })
   }
-  const pid = child.pid!
+  catch (e) {
+    await child.stop({ signal: 'SIGKILL' }).catch(() => {})
+    throw e
+  }
+  const pid = child.pid
   return {
     origin,
     port,
@@ -110,13 +52,7 @@ async function startNodeServer(script: string, env: Record<string, string>, read
     rssKb: () => rssKb(pid),
     fdSoftLimit: () => fdLimits(pid).soft,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return
-      child.kill('SIGTERM')
-      if (!(await waitForExit(child, 10_000))) {
-        child.kill('SIGKILL')
-        await waitForExit(child, 5_000)
-      }
+      await child.stop({ graceMs: 10_000 })
     },
   }
 }
@@ -164,20 +100,10 @@ export async function startHello(): Promise<ChildServer> {
   return startNodeServer(path.join('bench', 'hello-server.ts'), { PORT: String(port) }, '/', port)
 }
 
-/** Runs a command to completion (bounded), failing with its output tail. */
+/** Runs a command to completion (bounded), failing with its output tail; Ctrl-C ends it with the benchmark. */
 export async function run(cmd: string, args: string[], opts: { cwd: string, env?: Record<string, string>, timeoutMs: number }): Promise<void> {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  track(child)
-  const out: string[] = []
-  child.stdout!.on('data', (c: Buffer) => tail(out, c))
-  child.stderr!.on('data', (c: Buffer) => tail(out, c))
-  const finished = await waitForExit(child, opts.timeoutMs)
-  if (!finished) {
-    child.kill('SIGKILL')
-    throw new Error(`${cmd} ${args.join(' ')} took longer than ${opts.timeoutMs} ms:\n${out.join('')}`)
-  }
-  if (child.exitCode !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} failed (${child.exitCode ?? child.signalCode}):\n${out.join('')}`)
+  killChildrenOnSignal()
+  await runChild(cmd, args, opts)
 }
 
 /**
