@@ -41,8 +41,9 @@ describe('the merchant API in the OpenAPI document', () => {
   })
 
   it('lists every merchant route the server serves, tagged merchant, behind the API key, with its answers', () => {
-    const served = merchantRoutes(server.services).routes.filter(r => r.method !== 'ALL' && r.path.startsWith(MERCHANT_PREFIX)).map(r => ({ method: r.method.toLowerCase(), path: r.path.replace(/:(\w+)/g, '{$1}') }))
-    expect(served.length).toBeGreaterThanOrEqual(12)
+    // Each route appears more than once in Hono's list (validators and handler): one entry per method and path.
+    const served = [...new Map(merchantRoutes(server.services).routes.filter(r => r.method !== 'ALL' && r.path.startsWith(MERCHANT_PREFIX)).map(r => ({ method: r.method.toLowerCase(), path: r.path.replace(/:(\w+)/g, '{$1}') })).map(r => [`${r.method} ${r.path}`, r])).values()]
+    expect(served.length).toBeGreaterThanOrEqual(11)
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map(method => ({ method, path }))).filter(o => o.path.startsWith(MERCHANT_PREFIX))
     expect(documented).toEqual(expect.arrayContaining(served))
     expect(served).toEqual(expect.arrayContaining(documented))
