@@ -17,7 +17,13 @@ import { createRefund } from '../refunds/refunds'
 export async function refundFromConsole(s: Services, orderNo: string, input: { amountFen?: number, reason?: string, formKey: string }): Promise<void> {
   const stored = await withIdempotency(s.db, `console:refunds:${input.formKey}`, requestHash([orderNo, input.amountFen ?? null, input.reason ?? null]), async () => {
     try {
-      const refund = await createRefund(s.db, orderNo, { amountFen: input.amountFen, reason: input.reason })
+      // The refund carries the form's key, so a resend after a failure past the record (the provider call threw)
+      // finds it instead of recording a second one; the refund worker sends a recorded refund that was not sent.
+      const key = `console-${input.formKey}`
+      const earlier = await s.db.selectFrom('refunds').select('id').where('order_no', '=', orderNo).where('kind', '=', 'merchant').where('idempotency_key', '=', key).executeTakeFirst()
+      if (earlier)
+        return { status: 201, body: { refundId: earlier.id } }
+      const refund = await createRefund(s.db, orderNo, { amountFen: input.amountFen, reason: input.reason, idempotencyKey: key })
       await s.refunds.submit(refund)
       return { status: 201, body: { refundId: refund.id } }
     }
