@@ -252,7 +252,7 @@ export function merchantRoutes(s: Services) {
   })
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'A secret key made with `npm run keys -- create --name <shop>` (sk_live_… / sk_test_…)' })
   app.use(`${MERCHANT_PREFIX}/*`, requireApiKey(s))
-  app.use(`${MERCHANT_PREFIX}/*`, rateLimit([{ name: 'per API key', limit: s.config.rateLimitPerKey, windowMs: 60_000, key: c => (c.get('apiKey') as ApiKeyRow | undefined)?.id }]))
+  app.use(`${MERCHANT_PREFIX}/*`, rateLimit([{ name: 'per API key', limit: s.config.rateLimitPerKey, windowMs: 60_000, key: c => (c.get('apiKey') as ApiKeyRow | undefined)?.id }], Date.now, 'merchant API requests'))
   const deps = { db: s.db, config: s.config, providers: s.providers }
 
   app.openapi(createOrderRoute, async (c) => {
