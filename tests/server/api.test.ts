@@ -280,6 +280,28 @@ describe('notifications: forged, probed, stale and replayed ones change nothing'
     expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
   })
 
+  it('the same signed request re-sent after a first delivery that failed before its effect is applied, not refused as a replay', async () => {
+    const { orderNo, outTradeNo } = await openAttempt()
+    const n = craftNotification(server.keys(), { out_trade_no: outTradeNo, total: 100 })
+    // The first delivery dies where a crash would: verified, but the transition fails before anything is recorded.
+    const transitions = server.services.transitions
+    const markPaid = transitions.markPaid
+    transitions.markPaid = async () => {
+      throw new Error('the process died here')
+    }
+    try {
+      expect((await post(n)).status).toBe(500)
+    }
+    finally {
+      transitions.markPaid = markPaid
+    }
+    expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
+    const again = await post(n)
+    expect(again.status).toBe(200)
+    expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('paid')
+    expect((await post(n)).status).toBe(401) // applied now: a third copy is a replay
+  })
+
   it('a body that is not a notification is refused', async () => {
     const res = await server.call('POST', '/api/notify/wechatpay', { rawBody: 'garbage' })
     expect(res.status).toBe(401)
