@@ -7,6 +7,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signNotify } from '../../sandbox/alipay/sign'
 import { snapshotTables } from '../helpers/db-snapshot'
+import { eventually } from '../helpers/eventually'
 import { key, removeDir, startTestServer } from '../helpers/server'
 import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'
 
@@ -34,16 +35,6 @@ async function sandboxCall(pathname: string, body?: unknown) {
 
 async function setFaults(patch: Record<string, unknown> | null) {
   await fetch(`${server.url}/sandbox/api/faults`, patch ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) } : { method: 'DELETE' })
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (ok(v) || Date.now() > until)
-      return v
-    await new Promise(r => setTimeout(r, 50))
-  }
 }
 
 beforeAll(async () => {
@@ -171,7 +162,7 @@ describe('weChat Pay through the sandbox', () => {
     const res = await pay(orderNo, 'wechat_native')
     expect(res.json).toMatchObject({ kind: 'qrcode', codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/) })
     await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
-    const status = await waitFor(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid')
+    const status = await eventually(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid')
     expect(status.json).toMatchObject({ status: 'paid', amountFen: 321 })
     expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
   })
@@ -190,11 +181,11 @@ describe('weChat Pay through the sandbox', () => {
       const orderNo = await demoOrder()
       const res = await pay(orderNo, 'wechat_native')
       await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
-      await waitFor(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
+      await eventually(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
       const [attempt] = await attemptsOf(orderNo)
       interface Log { notifications: Array<{ attempts: Array<{ acknowledged: boolean }> }> }
       const delivered = (log: Log) => log.notifications.flatMap(n => n.attempts).filter(a => a.acknowledged).length
-      const log = await waitFor(() => sandboxCall(`/api/wechat/notifications?out_trade_no=${attempt!.out_trade_no}`) as Promise<unknown> as Promise<Log>, l => delivered(l) >= 2)
+      const log = await eventually(() => sandboxCall(`/api/wechat/notifications?out_trade_no=${attempt!.out_trade_no}`) as Promise<unknown> as Promise<Log>, l => delivered(l) >= 2)
       // Both copies were accepted (200) by the server ...
       expect(delivered(log)).toBeGreaterThanOrEqual(2)
       expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
@@ -214,7 +205,7 @@ describe('weChat Pay through the sandbox', () => {
       await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
       await new Promise(r => setTimeout(r, 300))
       expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
-      const healed = await waitFor(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
+      const healed = await eventually(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
       expect(healed.json.status).toBe('paid')
       expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
     }
@@ -418,7 +409,7 @@ describe('restart', () => {
     const orderNo = (await other.call('POST', '/api/demo/orders', { body: { amountFen: 777 } })).json.orderNo as string
     const created = await other.call('POST', '/api/payments', { body: { orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': 'restart-key-1' } })
     await fetch(`${other.url}/sandbox/api/wechat/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: created.json.codeUrl }) })
-    await waitFor(() => other.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
+    await eventually(() => other.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
     const { count } = await other.services.db.selectFrom('payment_attempts').select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow()
     await other.close()
     const again = await startTestServer({ dataDir: other.dataDir })
@@ -543,7 +534,7 @@ describe('alipay through the sandbox', () => {
     const { orderNo, qrCode } = await openAlipayAttempt()
     expect(qrCode).toMatch(/^https:\/\/qr\.alipay\.com\//)
     await sandboxCall('/api/alipay/pay', { qr_code: qrCode })
-    await waitFor(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
+    await eventually(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
     expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
   })
 
@@ -611,7 +602,7 @@ describe('alipay through the sandbox', () => {
       await sandboxCall('/api/alipay/pay', { qr_code: qrCode })
       await new Promise(r => setTimeout(r, 200))
       expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
-      const healed = await waitFor(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
+      const healed = await eventually(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
       expect(healed.json.status).toBe('paid')
     }
     finally {

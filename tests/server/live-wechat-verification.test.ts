@@ -14,21 +14,12 @@ import { generatePlatformCertificate, WechatSigner } from '../../sandbox/wechat/
 import { decryptCertificateList, downloadPlatformCertificates } from '../../server/providers/wechat/certificates'
 import { verifyWechatNotification } from '../../server/providers/wechat/notify'
 import { requestSerialHeader, wechatPayVerifierKeys } from '../../server/providers/wechat/verification'
+import { eventually } from '../helpers/eventually'
 import { key, removeDir, startTestServer } from '../helpers/server'
 import { craftNotification, strangerKeyPem } from '../helpers/wechat-notify'
 
 const goVectors = JSON.parse(readFileSync(path.join(import.meta.dirname, '../fixtures/wechatpay-go/vectors.json'), 'utf8')) as {
   notify: { headers: Record<string, string>, body: string, certificate: string }
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (ok(v) || Date.now() > until)
-      return v
-    await new Promise(r => setTimeout(r, 50))
-  }
 }
 
 /** Creates a demo order, a Native payment for it, pays it in the sandbox and waits for the notification to land. */
@@ -41,7 +32,7 @@ async function payNative(server: TestServer): Promise<{ create: number, status: 
   const attempt = await server.services.db.selectFrom('payment_attempts').select('out_trade_no').where('order_no', '=', orderNo).executeTakeFirstOrThrow()
   await fetch(`${server.url}/sandbox/api/wechat/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ out_trade_no: attempt.out_trade_no }) })
   // Only the notification may make it paid here: a status read would query WeChat and heal a refused notification.
-  const row = await waitFor(
+  const row = await eventually(
     () => server.services.db.selectFrom('orders').select('status').where('order_no', '=', orderNo).executeTakeFirstOrThrow(),
     r => r.status === 'paid',
   )
@@ -67,7 +58,7 @@ describe.each(['public_key', 'certificate', 'switch'] as const)('a merchant veri
     const paid = await payNative(server)
     expect(paid.create).toBe(200)
     expect(paid.status).toBe('paid')
-    const [n] = await waitFor(() => notificationsOf(server, paid.outTradeNo), ns => ns[0]?.status === 'acknowledged')
+    const [n] = await eventually(() => notificationsOf(server, paid.outTradeNo), ns => ns[0]?.status === 'acknowledged')
     expect(n.status).toBe('acknowledged')
     expect(n.attempts.map(a => a.http_status)).toEqual([200])
   })
