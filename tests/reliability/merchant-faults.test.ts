@@ -26,6 +26,7 @@ const FULL = process.env.RELIABILITY_N !== undefined
 const ORDERS = FULL ? Math.round(N / 2) : 60
 const REFUNDS = FULL ? Math.round(N / 5) : 40
 const DOUBLES = FULL ? Math.round(N / 10) : 20
+const RACES = FULL ? Math.round(N / 20) : 10
 
 const TIMEOUT_MS = 1000
 /** The 28 hours of retries in about 50 s: the first waits are a few ms, the last ones several seconds. */
@@ -410,6 +411,41 @@ describe('refunds counted at the provider', () => {
     expect(twice).toBe(0)
     expect(dropped).toBeGreaterThan(0)
     expect(duplicated).toBeGreaterThan(0)
+  })
+
+  it(`${RACES} orders each refunded three times at once for more than they hold together: one refund, two refusals`, async () => {
+    await sandbox('/api/faults', { method: 'DELETE' })
+    const orders = await pool(Array.from({ length: RACES }, (_, i) => i), 10, async (i) => {
+      const order = await shop.order({ amountFen: 1000, merchantOrderId: `RC-${Date.now()}-${i}` })
+      await customerPays('wechat_native', await startPayment(order.orderNo as string, 'wechat_native'))
+      return order.orderNo as string
+    })
+    const paid = await settle(orders, o => o.status === 'paid', 60_000)
+    expect(orders.filter(o => paid.get(o)?.status !== 'paid')).toEqual([])
+    const answers = await pool(orders, 5, async (orderNo) => {
+      const keys = [key(), key(), key()]
+      const res = await Promise.all(keys.map(idem => shop.call('POST', `/orders/${orderNo}/refunds`, { body: { amountFen: 600 }, idempotencyKey: idem })))
+      const kept = await server.services.db.selectFrom('idempotency_keys').select('key').where('key', 'in', keys.map(k => `m:refunds:${k}`)).execute()
+      return { orderNo, answers: res.map(r => `${r.status} ${r.json.code ?? r.json.status}`).sort(), keptKeys: kept.length }
+    })
+    const after = await settle(orders, o => (o.refunds as MerchantRefund[]).every(r => r.status === 'succeeded'), 60_000)
+    const stats = await providerStats()
+    let right = 0
+    let twice = 0
+    for (const a of answers) {
+      const view = after.get(a.orderNo)!
+      const attempt = (view.attempts as MerchantAttempt[]).find(x => x.status === 'succeeded')!
+      const atProvider = stats.wechat[attempt.outTradeNo]
+      const ok = a.answers.join() === ['201 succeeded', '409 refund_exceeds_remaining', '409 refund_exceeds_remaining'].join() && a.keptKeys === 1
+        && view.refundedFen === 600 && (view.refunds as MerchantRefund[]).length === 1 && atProvider?.refunds_succeeded === 1 && atProvider.refunded_fen === 600
+      if (ok)
+        right++
+      if (view.refundedFen > 600 || (view.refunds as MerchantRefund[]).length > 1 || (atProvider?.refunds_succeeded ?? 0) > 1)
+        twice++
+      expect({ answers: a.answers, keptKeys: a.keptKeys, refundedFen: view.refundedFen, refunds: (view.refunds as MerchantRefund[]).length, atProvider: [atProvider?.refunds_succeeded, atProvider?.refunded_fen] })
+        .toEqual({ answers: ['201 succeeded', '409 refund_exceeds_remaining', '409 refund_exceeds_remaining'], keptKeys: 1, refundedFen: 600, refunds: 1, atProvider: [1, 600] })
+    }
+    rows.push({ scenario: `Three refunds at once of 600 fen of a 1000 fen order (${orders.length})`, tried: orders.length, passed: right, lost: 0, appliedTwice: twice })
   })
 
   it(`${DOUBLES} orders paid twice: each second payment refunded exactly once`, async () => {
