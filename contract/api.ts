@@ -21,6 +21,11 @@ export interface OrderView {
   orderNo: string
   subject: string
   merchantName: string
+  /**
+   * The merchant's logo (the server's MERCHANT_LOGO_URL): an https URL or a path on the server. Absent: the cashier
+   * shows the name's first letter; one that fails to load is replaced the same way.
+   */
+  merchantLogoUrl?: string
   /** Integer, fen (1/100 CNY). */
   amountFen: number
   currency: 'CNY'

@@ -80,6 +80,11 @@ export interface ServerConfig {
   /** Seconds a Native/precreate QR code stays valid at most. */
   qrTtlSeconds: number
   merchantName: string
+  /**
+   * The merchant's logo on the cashier (MERCHANT_LOGO_URL): an https URL or a path on this server (`/logo.svg`);
+   * unset = the cashier shows the name's first letter instead.
+   */
+  merchantLogoUrl?: string
   /** Append one JSON line per paid order to this file (a simple fulfilment hook); unset = none. */
   fulfilmentLog?: string
   /** Milliseconds to wait for WeChat Pay / Alipay before answering 502 provider_unavailable. */
@@ -185,6 +190,30 @@ function url(env: Env, name: string, fallback: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`)
   return raw.replace(/\/+$/, '')
+}
+
+/** An https URL, or a path on this server: the logo is loaded by the customer's browser, never over plain http. */
+function logoUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim()
+  if (!raw)
+    return undefined
+  const problem = `must be an https URL or a path on this server starting with /, got "${raw}"`
+  if (raw.startsWith('/') && !raw.startsWith('//')) {
+    // A path: no scheme-relative trick, no backslash (browsers read one as /), no spaces or quotes.
+    if (!/^\/[\w./~%@+-]*$/.test(raw))
+      throw new ConfigError(name, problem)
+    return raw
+  }
+  let u: URL
+  try {
+    u = new URL(raw)
+  }
+  catch {
+    throw new ConfigError(name, problem)
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || /[\s"'<>\\]/.test(raw))
+    throw new ConfigError(name, problem)
+  return u.href
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
@@ -367,6 +396,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     reconcileAfterSeconds: num(env, 'RECONCILE_AFTER_SECONDS', 3),
     qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),
     merchantName: env.MERCHANT_NAME || (live ? '' : 'uni-cashier 演示商户'),
+    merchantLogoUrl: logoUrl(env, 'MERCHANT_LOGO_URL'),
     providerTimeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100),
     fulfilmentLog: env.FULFILMENT_LOG ? path.resolve(cwd, env.FULFILMENT_LOG) : undefined,
     rateLimitPerIp: int(env, 'RATE_LIMIT_PER_IP', 120),

@@ -75,6 +75,7 @@ export const Order = conforms<OrderView>()(z.object({
   orderNo: z.string(),
   subject: z.string(),
   merchantName: z.string(),
+  merchantLogoUrl: z.string().optional().openapi({ description: 'The merchant\'s logo: an https URL or a path on this server; absent when none is set' }),
   amountFen: z.number().int().positive().openapi({ description: 'Integer, fen (1/100 CNY)' }),
   currency: z.literal('CNY'),
   status: OrderStatus,

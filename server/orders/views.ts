@@ -6,11 +6,13 @@ export type OrderRow = Selectable<OrdersTable>
 
 const iso = (d: Date | string): string => new Date(d).toISOString()
 
-export function toOrderView(row: OrderRow): OrderView {
+/** `merchantLogoUrl` is the server's setting (MERCHANT_LOGO_URL), the same for every order. */
+export function toOrderView(row: OrderRow, merchantLogoUrl?: string): OrderView {
   return {
     orderNo: row.order_no,
     subject: row.subject,
     merchantName: row.merchant_name,
+    ...(merchantLogoUrl ? { merchantLogoUrl } : {}),
     amountFen: row.amount_fen,
     currency: 'CNY',
     status: row.status,

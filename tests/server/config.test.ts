@@ -69,4 +69,28 @@ describe('configuration', () => {
     expect(e.message).toMatch(problem)
     expect(e.message.startsWith(setting)).toBe(true)
   })
+
+  it.each([
+    ['https://cdn.example.com/brand/logo.svg', 'https://cdn.example.com/brand/logo.svg'],
+    ['/static/logo.png', '/static/logo.png'],
+    ['', undefined],
+  ])('a MERCHANT_LOGO_URL of %j gives the order view the logo %j', (value, logo) => {
+    expect(loadConfig({ MERCHANT_LOGO_URL: value }).merchantLogoUrl).toBe(logo)
+  })
+
+  it.each([
+    'http://cdn.example.com/logo.svg',
+    '//evil.example.com/logo.svg',
+    'javascript:alert(1)',
+    'data:image/svg+xml,<svg/>',
+    'logo.svg',
+    '/a b.svg',
+    '/\\evil.example.com/logo.svg',
+    'https://user:pass@cdn.example.com/logo.svg',
+    'https://cdn.example.com/"onerror="x.svg',
+  ])('a MERCHANT_LOGO_URL of %j is refused: an https URL or a path on the server only', (value) => {
+    const e = errorOf({ MERCHANT_LOGO_URL: value })
+    expect(e.setting).toBe('MERCHANT_LOGO_URL')
+    expect(e.message).toMatch(/https URL or a path/)
+  })
 })
