@@ -1,6 +1,7 @@
 import path from 'node:path'
 import uniPlugin from '@dcloudio/vite-plugin-uni'
 import { defineConfig } from 'vite'
+import { pwaShell } from './pwa/vite-plugin'
 
 // The uni-app input directory is the repository root (pages.json, manifest.json, App.vue live here).
 process.env.UNI_INPUT_DIR ||= __dirname
@@ -9,7 +10,7 @@ process.env.UNI_INPUT_DIR ||= __dirname
 const uni = ((uniPlugin as unknown as { default?: typeof uniPlugin }).default ?? uniPlugin)
 
 export default defineConfig({
-  plugins: [uni()],
+  plugins: [uni(), pwaShell()],
   resolve: {
     alias: { '@': path.resolve(__dirname) },
   },
