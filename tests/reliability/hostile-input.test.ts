@@ -287,7 +287,7 @@ beforeAll(async () => {
     const order = await shop.order({ amountFen })
     const pay = await server.call('POST', '/api/payments', { body: { orderNo: order.orderNo, method: 'wechat_native' }, headers: { 'Idempotency-Key': key() } })
     await fetch(`${server.url}/sandbox/api/wechat/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: pay.json.codeUrl }) })
-    await eventually(() => shop.call('GET', `/orders/${order.orderNo}`), r => r.json.status === 'paid')
+    await eventually(() => shop.call('GET', `/orders/${order.orderNo}`), r => r.json.status === 'paid', 60_000)
     return order.orderNo as string
   }
   const orderKey = key()
@@ -303,7 +303,7 @@ beforeAll(async () => {
   const refunded = await paidMerchantOrder(500)
   expect((await shop.call('POST', `/orders/${refunded}/refunds`, { body: {} })).json.status).toBe('succeeded')
   // Nothing left moving in the background: every webhook delivered.
-  const deliveries = await eventually(() => server.services.db.selectFrom('event_deliveries').select('status').execute(), ds => ds.length > 0 && ds.every(d => d.status === 'delivered'))
+  const deliveries = await eventually(() => server.services.db.selectFrom('event_deliveries').select('status').execute(), ds => ds.length > 0 && ds.every(d => d.status === 'delivered'), 60_000)
   expect(deliveries.every(d => d.status === 'delivered')).toBe(true)
   const eventId = (await server.services.db.selectFrom('events').select('id').where('order_no', '=', partlyRefunded).executeTakeFirstOrThrow()).id
   f = {
