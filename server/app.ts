@@ -49,7 +49,11 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     else
       s.log.debug(fields, 'request')
   })
-  app.use('*', securityHeaders(s.config.corsOrigins, { hsts: s.config.publicUrl.startsWith('https:') }))
+  const logo = s.config.merchantLogoUrl
+  app.use('*', securityHeaders(s.config.corsOrigins, {
+    hsts: s.config.publicUrl.startsWith('https:'),
+    imageOrigins: logo?.startsWith('https://') ? [new URL(logo).origin] : [],
+  }))
   // gzip pages, assets and JSON; never the event stream, which must reach the browser as it is written.
   const gzip = compress({ encoding: 'gzip' })
   app.use('*', async (c, next) => c.req.path.endsWith('/events') ? next() : gzip(c, next))
@@ -161,7 +165,8 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
 
   app.all('/api/*', c => c.json({ code: 'not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404))
 
-  // The built cashier: hashed assets cached for a year, index.html never cached.
+  // The built cashier: hashed assets cached for a year; index.html, the service worker and the web app manifest
+  // revalidated on every use (a stale sw.js would hold an old precache).
   app.use('/assets/*', async (c, next) => {
     await next()
     if (c.res.status === 200)
@@ -171,7 +176,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     root: s.config.staticDir,
     rewriteRequestPath: p => (p === '/' ? '/index.html' : p),
     onFound: (p, c) => {
-      if (p.endsWith('.html'))
+      if (/\.html$|\/sw\.js$|\.webmanifest$/.test(p))
         c.header('Cache-Control', 'no-cache')
     },
   }))

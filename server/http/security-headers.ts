@@ -7,13 +7,15 @@ import type { MiddlewareHandler } from 'hono'
  * of the pay button): `frame-ancestors 'none'` and, for older browsers, X-Frame-Options. Behind an
  * https PUBLIC_URL, HSTS keeps browsers on https.
  */
-export function securityHeaders(apiOrigins: string[] = [], opts: { hsts?: boolean } = {}): MiddlewareHandler {
+export function securityHeaders(apiOrigins: string[] = [], opts: { hsts?: boolean, imageOrigins?: string[] } = {}): MiddlewareHandler {
   const connect = ['\'self\'', ...apiOrigins].join(' ')
+  // The merchant's logo may be on another https origin (MERCHANT_LOGO_URL): images from there, nothing else.
+  const img = ['\'self\'', 'data:', 'blob:', ...(opts.imageOrigins ?? [])].join(' ')
   const csp = [
     'default-src \'self\'',
     'script-src \'self\'',
     'style-src \'self\' \'unsafe-inline\'',
-    'img-src \'self\' data: blob:',
+    `img-src ${img}`,
     `connect-src ${connect}`,
     'base-uri \'self\'',
     'form-action \'self\'',

@@ -28,4 +28,12 @@ describe('the merchant logo in the order view', () => {
       expect('merchantLogoUrl' in order.json).toBe(logo !== undefined)
     }
   })
+
+  it('the cashier\'s pages may load images from the logo\'s https origin, and from nowhere else new', async () => {
+    // The cashier's page (dist/build/h5) carries the policy.
+    for (const [server, img] of [[withLogo, 'img-src \'self\' data: blob: https://cdn.example.com;'], [without, 'img-src \'self\' data: blob:;']] as const) {
+      const res = await server.call('GET', '/')
+      expect(res.headers.get('content-security-policy') ?? '').toContain(img)
+    }
+  })
 })
