@@ -54,7 +54,7 @@ export function pwaShell(): Plugin {
       const { generateSW } = await import('workbox-build')
       const { count, size, warnings } = await generateSW({
         globDirectory: outDir,
-        globPatterns: ['**/*.{html,js,css,png,webmanifest}'],
+        globPatterns: ['**/*.{html,js,css,png,svg,webmanifest}'],
         globIgnores: ['sw.js', 'workbox-*.js'],
         swDest: path.join(outDir, 'sw.js'),
         mode: 'production',

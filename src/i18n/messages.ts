@@ -78,6 +78,8 @@ export const zhHans = {
   'debug.title': '调试信息',
   'debug.environment': '运行环境',
   'debug.reasons': '判断依据',
+  'offline.title': '网络已断开',
+  'offline.body': '你的订单是安全的，恢复联网后我们会自动为你查询支付结果。',
 } as const
 
 export type MessageKey = keyof typeof zhHans
@@ -161,4 +163,6 @@ export const en: Record<MessageKey, string> = {
   'debug.title': 'Debug',
   'debug.environment': 'Environment',
   'debug.reasons': 'Why',
+  'offline.title': 'You are offline',
+  'offline.body': 'Your order is safe — we will check it when you are back online.',
 }

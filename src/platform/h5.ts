@@ -3,7 +3,8 @@ import type { OAuthHost } from '../auth/wechat-oauth'
 import type { AlipayBridgeHost } from '../pay/drivers/alipay-app'
 import type { RedirectHost } from '../pay/drivers/redirect'
 import type { WeixinBridgeHost } from '../pay/drivers/wechat-jsapi'
-import type { WatcherHost } from '../result/watcher'
+import type { AppShellHost } from '../pwa/app-shell'
+import type { Connectivity, WatcherHost } from '../result/watcher'
 
 /** Browser globals for the H5 build, gathered in one place. Never imported by the mini program. */
 export function h5OAuthHost(): OAuthHost {
@@ -48,8 +49,24 @@ export function h5WatcherHost(api: ApiClient, orderNo: string): WatcherHost {
         }
       },
     },
+    connectivity: h5Connectivity(),
     setTimeout: (fn, ms) => window.setTimeout(fn, ms),
     clearTimeout: handle => window.clearTimeout(handle as number),
+  }
+}
+
+/** `navigator.onLine` and the window's online/offline events. */
+export function h5Connectivity(): Connectivity {
+  return {
+    isOnline: () => navigator.onLine !== false,
+    onChange: (listener) => {
+      window.addEventListener('online', listener)
+      window.addEventListener('offline', listener)
+      return () => {
+        window.removeEventListener('online', listener)
+        window.removeEventListener('offline', listener)
+      }
+    },
   }
 }
 
@@ -71,5 +88,31 @@ export async function copyPageLink(): Promise<boolean> {
     const ok = document.execCommand('copy')
     area.remove()
     return ok
+  }
+}
+
+/** The document and navigator as the app shell sees them (src/pwa/app-shell.ts). */
+export function h5AppShellHost(): AppShellHost {
+  return {
+    serviceWorker: window.isSecureContext && 'serviceWorker' in navigator ? navigator.serviceWorker : undefined,
+    linkManifest: () => {
+      const link = document.createElement('link')
+      link.rel = 'manifest'
+      link.href = 'manifest.webmanifest'
+      const theme = document.createElement('meta')
+      theme.name = 'theme-color'
+      theme.content = '#05703a'
+      document.head.append(link, theme)
+    },
+    afterLoad: (fn) => {
+      const idle = () => typeof window.requestIdleCallback === 'function'
+        ? window.requestIdleCallback(() => fn(), { timeout: 3000 })
+        : window.setTimeout(fn, 500)
+      if (document.readyState === 'complete')
+        idle()
+      else
+        window.addEventListener('load', idle, { once: true })
+    },
+    onError: e => console.warn('service worker not registered', e),
   }
 }

@@ -3,7 +3,7 @@
  * uni's `#ifdef`, and nowhere else in script. Pages and components import from this module only; stores and
  * drivers take what it builds as arguments, so vitest (which runs both `#ifdef` branches) never needs it.
  */
-import type { WatcherHost } from '../result/watcher'
+import type { Connectivity, WatcherHost } from '../result/watcher'
 import type { CheckoutDeps } from '../stores/checkout'
 import type { ResultDeps } from '../stores/result'
 import { newIdempotencyKey } from '../api/idempotency-key'
@@ -11,7 +11,7 @@ import { currentEnvironment } from '../env'
 import { pageUrl } from '../routes'
 import { api } from './api'
 // #ifdef H5
-import { copyPageLink as copyH5PageLink, h5AlipayBridgeHost, h5BridgeHost, h5OAuthHost, h5RedirectHost, h5WatcherHost } from './h5'
+import { copyPageLink as copyH5PageLink, h5AlipayBridgeHost, h5BridgeHost, h5Connectivity, h5OAuthHost, h5RedirectHost, h5WatcherHost } from './h5'
 import { handOffToMiniProgram } from './miniprogram-webview'
 // #endif
 // #ifdef MP-WEIXIN
@@ -70,6 +70,16 @@ export function resultDeps(): ResultDeps {
     redirect: h5RedirectHost(),
     // #endif
   }
+}
+
+/** The browser's online state for the offline notice (H5); undefined in the mini program. */
+export function connectivity(): Connectivity | undefined {
+  const make: Array<() => Connectivity> = [
+    // #ifdef H5
+    h5Connectivity,
+    // #endif
+  ]
+  return make[0]?.()
 }
 
 /** Copies this page's link for "open in your browser"; false where the browser refuses (or there is no link). */

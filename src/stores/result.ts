@@ -56,6 +56,9 @@ export const useResultStore = defineStore('result', () => {
   function onStatus(view: Pick<OrderStatusView, 'status' | 'paidAt'>): void {
     status.value = view.status
     paidAt.value = view.paidAt
+    // The server answers again (the page opened offline): load the order that could not be loaded then.
+    if (problem.value?.key === 'error.network' && !order.value)
+      void load()
     if (view.status !== 'pending') {
       askConfirm.value = false
       if (deps?.pendingAttempts)

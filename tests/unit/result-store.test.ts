@@ -107,6 +107,23 @@ describe('result page', () => {
     expect(storage.getItem('uc.pendingAttempt')).toBeNull()
   })
 
+  it('opened offline: the order loads once the watcher hears from the server again', async () => {
+    const { store, deps, fetchStatus } = setup(async () => ({ kind: 'redirect', attemptId: 'a1', url: 'https://wx.example/h5' }))
+    const getOrder = vi.mocked(deps.api.getOrder)
+    getOrder.mockRejectedValueOnce(new ApiError({ code: 'network', status: 0, message: 'request:fail' }))
+    fetchStatus.mockRejectedValueOnce(new ApiError({ code: 'network', status: 0, message: 'request:fail' }))
+    store.open('O1', undefined, deps)
+    await flush()
+    expect(store.problem?.key).toBe('error.network')
+    expect(store.order).toBeUndefined()
+    // Back online: the watcher's next answer brings the order back with it.
+    await store.confirmPaid()
+    await flush()
+    expect(getOrder).toHaveBeenCalledTimes(2)
+    expect(store.problem).toBeUndefined()
+    expect(store.order?.orderNo).toBe('O1')
+  })
+
   it('no order number: a problem, no request', () => {
     const { store, deps, fetchStatus } = setup(async () => ({ kind: 'redirect', attemptId: 'a1', url: 'https://wx.example/h5' }))
     store.open('', undefined, deps)

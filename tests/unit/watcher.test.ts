@@ -23,10 +23,12 @@ class FakeSource implements EventSourceLike {
   }
 }
 
-function host(opts: { sse?: boolean, statuses?: OrderStatus[] } = {}) {
+function host(opts: { sse?: boolean, statuses?: OrderStatus[], offline?: boolean } = {}) {
   const statuses = [...(opts.statuses ?? [])]
   let hidden = false
+  let online = !opts.offline
   let onVisibility: (() => void) | undefined
+  let onConnectivity: (() => void) | undefined
   const sources: FakeSource[] = []
   const fetchStatus = vi.fn(async () => view(statuses.length > 1 ? statuses.shift()! : statuses[0] ?? 'pending'))
   const h: WatcherHost = {
@@ -45,10 +47,21 @@ function host(opts: { sse?: boolean, statuses?: OrderStatus[] } = {}) {
         onVisibility = undefined
       }
     } },
+    connectivity: { isOnline: () => online, onChange: (l) => {
+      onConnectivity = l
+      return () => {
+        onConnectivity = undefined
+      }
+    } },
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: handle => clearTimeout(handle as ReturnType<typeof setTimeout>),
   }
-  return { h, fetchStatus, sources, setHidden: (v: boolean) => {
+  /** Like the browser: the state changes, then the event fires. */
+  const setOnline = (v: boolean) => {
+    online = v
+    onConnectivity?.()
+  }
+  return { h, fetchStatus, sources, setOnline, listening: () => onConnectivity !== undefined, setHidden: (v: boolean) => {
     hidden = v
     onVisibility?.()
   } }
@@ -131,5 +144,74 @@ describe('watchOrderStatus', () => {
     await vi.advanceTimersByTimeAsync(5000)
     expect(errors).toHaveLength(2)
     expect(fetchStatus.mock.calls.length).toBeGreaterThanOrEqual(3)
+  })
+
+  describe('offline and back online', () => {
+    it('stops asking while offline, then asks at once and reopens the stream when the connection is back', async () => {
+      const { h, fetchStatus, sources, setOnline } = host({ sse: true, statuses: ['pending'] })
+      const seen: string[] = []
+      const modes: string[] = []
+      watchOrderStatus(h, { onStatus: v => seen.push(v.status), onMode: m => modes.push(m) })
+      // The stream drops with the connection: the watcher falls back to polling, then hears 'offline'.
+      sources[0]!.onerror?.(new Event('error'))
+      setOnline(false)
+      expect(modes).toEqual(['sse', 'polling', 'offline'])
+      await vi.advanceTimersByTimeAsync(0)
+      const offlineCalls = fetchStatus.mock.calls.length
+      await vi.advanceTimersByTimeAsync(120_000)
+      expect(fetchStatus.mock.calls.length, 'no polling while offline').toBe(offlineCalls)
+
+      // Back online: one request at once, and a new stream (which brings the payment made meanwhile).
+      setOnline(true)
+      expect(sources).toHaveLength(2)
+      expect(modes.at(-1)).toBe('sse')
+      await vi.advanceTimersByTimeAsync(0)
+      expect(fetchStatus.mock.calls.length).toBe(offlineCalls + 1)
+      expect(seen).toEqual(['pending'])
+      sources[1]!.emit(view('paid'))
+      expect(seen).toEqual(['pending', 'paid'])
+      expect(sources[1]!.closed).toBe(true)
+    })
+
+    it('starts offline without asking, and asks as soon as the connection is back', async () => {
+      const { h, fetchStatus, setOnline } = host({ statuses: ['paid'], offline: true })
+      const seen: string[] = []
+      const modes: string[] = []
+      watchOrderStatus(h, { onStatus: v => seen.push(v.status), onMode: m => modes.push(m) })
+      await vi.advanceTimersByTimeAsync(30_000)
+      expect(fetchStatus).not.toHaveBeenCalled()
+      expect(modes).toEqual(['offline'])
+      setOnline(true)
+      await vi.advanceTimersByTimeAsync(0)
+      expect(fetchStatus).toHaveBeenCalledTimes(1)
+      expect(seen).toEqual(['paid'])
+    })
+
+    it('back online while hidden waits for the page to be shown; shown while offline waits for the connection', async () => {
+      const { h, fetchStatus, setOnline, setHidden } = host({ statuses: ['pending'] })
+      watchOrderStatus(h, { onStatus: () => {} })
+      await vi.advanceTimersByTimeAsync(0)
+      const n = fetchStatus.mock.calls.length
+      setOnline(false)
+      setHidden(true)
+      setOnline(true)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(fetchStatus.mock.calls.length).toBe(n)
+      setOnline(false)
+      setHidden(false)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(fetchStatus.mock.calls.length).toBe(n)
+      setOnline(true)
+      await vi.advanceTimersByTimeAsync(0)
+      expect(fetchStatus.mock.calls.length).toBe(n + 1)
+    })
+
+    it('stops listening for the connection once the order is final', async () => {
+      const { h, listening } = host({ statuses: ['paid'] })
+      watchOrderStatus(h, { onStatus: () => {} })
+      expect(listening()).toBe(true)
+      await vi.advanceTimersByTimeAsync(0)
+      expect(listening()).toBe(false)
+    })
   })
 })
