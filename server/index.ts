@@ -1,6 +1,7 @@
 import type { ServerType } from '@hono/node-server'
 import type { Sandbox } from '../sandbox/types'
 import type { ServerConfig } from './config'
+import type { StatusBus } from './orders/status-bus'
 import type { OrderPaidEvent } from './orders/transitions'
 import type { SandboxMode } from './sandbox-mode'
 import type { Services } from './services'
@@ -60,9 +61,19 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
     }
   }
   const log = createLogger(config.logLevel)
-  const database = await openDatabase({ ...config, onListenError: e => log.warn({ err: e.message }, 'LISTEN connection lost; reconnecting') })
+  // Notifications may be lost while the LISTEN connection is down: the bus keeps no order in memory meanwhile.
+  let busRef: StatusBus | undefined
+  const database = await openDatabase({
+    ...config,
+    onListenError: (e) => {
+      busRef?.listenLost()
+      log.warn({ err: e.message }, 'LISTEN connection lost; reconnecting')
+    },
+    onListenRestored: () => busRef?.listenRestored(),
+  })
   const { db } = database
-  const bus = await createStatusBus(db, database.listen, e => log.warn({ err: (e as Error).message }, 'status fan-out failed'))
+  const bus = await createStatusBus(db, database.listen, { reconcileAfterSeconds: config.reconcileAfterSeconds, onError: e => log.warn({ err: (e as Error).message }, 'status fan-out failed') })
+  busRef = bus
   const sessions = new SessionStore(db)
 
   let sandbox: Sandbox | undefined

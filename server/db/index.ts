@@ -1,6 +1,7 @@
 import type { Database } from './schema'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { Kysely, Migrator, PostgresDialect } from 'kysely'
 import { migrationProvider } from './migrations'
 
@@ -28,11 +29,33 @@ async function migrate(db: Db): Promise<void> {
 }
 
 /**
+ * PostgreSQL's shared_buffers on the embedded database. PostgreSQL's default (128 MB) makes PGlite grow its WASM
+ * memory to ≈ 184 MB at start; the embedded database is for one process and a demo-sized data set, where 16 MB is
+ * plenty.
+ */
+const PGLITE_SHARED_BUFFERS = '16MB'
+
+/** Runs initdb for a new embedded database in a worker thread, whose memory is returned when it ends. */
+async function initPglite(dir: string): Promise<void> {
+  const worker = new Worker(new URL('./pglite-initdb.mjs', import.meta.url), { workerData: { dir } })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve())
+      worker.once('error', reject)
+      worker.once('exit', code => reject(new Error(`initialising the embedded database in ${dir} stopped (exit code ${code})`)))
+    })
+  }
+  finally {
+    await worker.terminate()
+  }
+}
+
+/**
  * Opens the database: a real PostgreSQL through `pg` (a pool, plus one connection for LISTEN) when
  * `databaseUrl` is set, otherwise the embedded PGlite (PostgreSQL compiled to WASM) in
  * `${dataDir}/pglite`. Same SQL, same migrations, same NOTIFY.
  */
-export async function openDatabase(opts: { databaseUrl?: string, dataDir: string, onListenError?: (e: Error) => void }): Promise<OpenDatabase> {
+export async function openDatabase(opts: { databaseUrl?: string, dataDir: string, onListenError?: (e: Error) => void, onListenRestored?: () => void }): Promise<OpenDatabase> {
   if (opts.databaseUrl) {
     const { default: pg } = await import('pg')
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 })
@@ -41,12 +64,14 @@ export async function openDatabase(opts: { databaseUrl?: string, dataDir: string
     const listeners = new Map<string, Set<(payload: string) => void>>()
     let client: InstanceType<typeof pg.Client> | undefined
     let closed = false
+    let lost = false
     const connect = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: opts.databaseUrl })
       c.on('notification', (n) => {
         for (const fn of listeners.get(n.channel) ?? []) fn(n.payload ?? '')
       })
       c.on('error', (e) => {
+        lost = true
         opts.onListenError?.(e)
         client = undefined
         if (!closed)
@@ -55,6 +80,10 @@ export async function openDatabase(opts: { databaseUrl?: string, dataDir: string
       await c.connect()
       for (const channel of listeners.keys()) await c.query(`LISTEN "${channel}"`)
       client = c
+      if (lost) {
+        lost = false
+        opts.onListenRestored?.()
+      }
     }
     await connect()
     return {
@@ -81,9 +110,11 @@ export async function openDatabase(opts: { databaseUrl?: string, dataDir: string
   }
   const dir = path.join(opts.dataDir, 'pglite')
   mkdirSync(dir, { recursive: true })
+  if (!existsSync(path.join(dir, 'PG_VERSION')))
+    await initPglite(dir)
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGliteDialect } = await import('kysely-pglite-dialect')
-  const pglite = await PGlite.create(dir)
+  const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] })
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
   await migrate(db)
   return {

@@ -1,11 +1,10 @@
-import type { OrderStatusView } from '../../contract/api'
+import type { OrderRow } from '../orders/views'
 import type { Services } from '../services'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { streamSSE } from 'hono/streaming'
-import { isFinalStatus } from '../../contract/api'
 import { HttpError } from '../http/errors'
 import { clientIp } from '../http/request'
 import { errorResponses, Order, OrderNoParam, StatusView } from '../http/schemas'
+import { EventStreams } from '../orders/event-streams'
 import { PendingOrderWatch } from '../orders/pending-watch'
 import { isReconcileDue, reconcileOrder } from '../orders/reconcile'
 import { toOrderView, toStatusView } from '../orders/views'
@@ -56,12 +55,61 @@ export function orderRoutes(s: Services) {
     s.config.reconcileAfterSeconds * 1000,
     e => s.log.warn({ err: (e as Error).message }, 'reconciling a watched order failed'),
   )
+  const streams = new EventStreams(s.bus, watch, {
+    heartbeatMs: HEARTBEAT_MS,
+    onError: (e, orderNo) => s.log.warn({ orderNo, err: (e as Error).message }, 'status stream failed'),
+  })
+  const cache = s.bus.cache
 
-  async function load(orderNo: string) {
+  async function load(orderNo: string): Promise<OrderRow> {
     const row = await s.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
     if (!row)
       throw new HttpError(404, 'order_not_found', `order ${orderNo} does not exist`)
     return row
+  }
+
+  /** The order as this process knows it: kept (pending, see status-cache.ts) or read, and then kept if pending. */
+  async function current(orderNo: string): Promise<OrderRow> {
+    const kept = cache.get(orderNo)
+    if (kept)
+      return kept.row
+    const token = cache.begin()
+    const row = await load(orderNo)
+    cache.put(row, token)
+    return row
+  }
+
+  // A status read that must go to the database (the order is not kept, or is due for a provider query) is shared by
+  // the reads of that order arriving meanwhile, unless a notification came in between (they then read afresh).
+  const reading = new Map<string, { token: number, row: Promise<OrderRow> }>()
+  async function statusRow(orderNo: string): Promise<OrderRow> {
+    const now = Date.now()
+    const kept = cache.get(orderNo, now)
+    if (kept && now < kept.dueAt)
+      return kept.row
+    const token = cache.begin()
+    const shared = reading.get(orderNo)
+    if (shared && token >= 0 && shared.token === token)
+      return shared.row
+    const entry = {
+      token,
+      row: (async () => {
+        let row = kept?.row ?? await load(orderNo)
+        // Nobody (in any process) asked the provider for a while: ask now, so a lost notification heals on read.
+        if (isReconcileDue(row, s.config.reconcileAfterSeconds))
+          row = (await reconcileOrder(s, orderNo)) ?? row
+        cache.put(row, token)
+        return row
+      })(),
+    }
+    reading.set(orderNo, entry)
+    try {
+      return await entry.row
+    }
+    finally {
+      if (reading.get(orderNo) === entry)
+        reading.delete(orderNo)
+    }
   }
 
   // Event streams open at once, per client IP and per order, in this process (nginx's limit_conn counts across
@@ -97,73 +145,26 @@ export function orderRoutes(s: Services) {
     const row = await load(c.req.valid('param').orderNo)
     // The order as it is now (it changes when paid): never from a cache between us and the cashier.
     c.header('Cache-Control', 'no-store')
-    return c.json(toOrderView(row, s.config.merchantLogoUrl), 200)
+    return c.json(toOrderView(row), 200)
   })
 
   app.openapi(statusRoute, async (c) => {
-    const { orderNo } = c.req.valid('param')
-    let row = await load(orderNo)
-    // Asked recently (by anyone, in any process): answer from the database alone.
-    if (isReconcileDue(row, s.config.reconcileAfterSeconds))
-      row = (await reconcileOrder(s, orderNo)) ?? row
+    const row = await statusRow(c.req.valid('param').orderNo)
     c.header('Cache-Control', 'no-store')
     return c.json(toStatusView(row), 200)
   })
 
   app.openapi(eventsRoute, async (c) => {
     const { orderNo } = c.req.valid('param')
-    const first = await load(orderNo)
+    await current(orderNo)
     const releaseStream = holdStream(clientIp(c, s.config), orderNo)
+    c.header('Content-Type', 'text/event-stream')
     c.header('Cache-Control', 'no-store')
     c.header('X-Accel-Buffering', 'no')
-    return streamSSE(c, async (stream) => {
-      let last: string | undefined
-      let done = false
-      let wake: (() => void) | undefined
-      const send = async (view: OrderStatusView) => {
-        if (done || view.status === last)
-          return
-        last = view.status
-        await stream.writeSSE({ event: 'status', data: JSON.stringify(view) })
-        if (isFinalStatus(view.status)) {
-          done = true
-          wake?.()
-        }
-      }
-      const unsubscribe = s.bus.subscribe(orderNo, (view) => {
-        void send(view)
-      })
-      // One provider-query timer per order in this process, however many streams watch it.
-      const release = watch.add(orderNo)
-      stream.onAbort(() => {
-        done = true
-        wake?.()
-      })
-      try {
-        // Read again now that the subscription is in place, so a change between the first read and
-        // the subscription is not missed.
-        const current = await s.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
-        await send(toStatusView(current ?? first))
-        // The status bus delivers every change; the loop only keeps the connection alive.
-        // eslint-disable-next-line no-unmodified-loop-condition -- set by the bus listener and onAbort callbacks
-        while (!done) {
-          await new Promise<void>((resolve) => {
-            wake = resolve
-            setTimeout(resolve, HEARTBEAT_MS)
-          })
-          if (!done)
-            await stream.write(': keep-alive\n\n')
-        }
-      }
-      finally {
-        release()
-        unsubscribe()
-        releaseStream()
-      }
-    }, async (err, stream) => {
-      s.log.warn({ orderNo, err: err.message }, 'status stream failed')
-      await stream.close()
-    })
+    // Written as the events come (no length to wait for).
+    c.header('Transfer-Encoding', 'chunked')
+    // Read again once subscribed, so a change between the first read and the subscription is not missed.
+    return c.body(streams.stream(orderNo, async () => toStatusView(await current(orderNo)), releaseStream), 200)
   })
 
   return app

@@ -66,6 +66,38 @@ describe.skipIf(scaleTestsSkipped())('status fan-out across processes behind ngi
     expect(rows[0]!.n).toBe(ROUNDS)
   })
 
+  it('a status read on A right after B applied a payment answers paid: A keeps pending orders in memory, and the NOTIFY drops them', async () => {
+    const [a] = stack.servers
+    let orderNo = ''
+    const read = async () => (await stack.call(a!.url, 'GET', `/api/orders/${orderNo}/status`)).json.status
+    const lags: number[] = []
+    for (let i = 0; i < ROUNDS; i++) {
+      const order = await stack.nativeOrder(a!.url, 200 + i)
+      orderNo = order.orderNo
+      // A has read it (and keeps it): later reads of a pending order do not reach the database.
+      for (let k = 0; k < 3; k++)
+        expect(await read()).toBe('pending')
+      const watch = watchStatus(`${a!.url}/api/orders/${orderNo}/events`, { reconnect: false, deadlineMs: 10_000 })
+      expect((await watch.first).status).toBe('pending')
+      await stack.sandbox('POST', '/api/wechat/pay', { out_trade_no: order.outTradeNo })
+      // From the moment the database says paid (B committed and notified), A reads until it answers paid.
+      await waitUntil('B to apply the payment', async () => {
+        const { rows } = await stack.db.query<{ status: string }>('select status from orders where order_no = $1', [orderNo])
+        return rows[0]?.status === 'paid' || undefined
+      }, { timeoutMs: 10_000, intervalMs: 5 })
+      const committed = performance.now()
+      await waitUntil('A to answer paid', async () => (await read()) === 'paid' || undefined, { timeoutMs: 5000, intervalMs: 5 })
+      lags.push(performance.now() - committed)
+      // Once A has delivered paid on its stream (it has handled the NOTIFY), no read on A may say pending.
+      expect((await watch.final).status).toBe('paid')
+      expect(await read()).toBe('paid')
+    }
+    console.log(`status on A after B applied the payment: paid after ${lags.map(ms => ms.toFixed(0)).join(', ')} ms`)
+    // NOTIFY delivery, not the reconcile interval (60 s here), is what A waits for.
+    for (const ms of lags)
+      expect(ms).toBeLessThan(1000)
+  })
+
   it('streams through nginx unbuffered: the first event arrives at once, and paid follows', async () => {
     const order = await stack.nativeOrder(stack.url)
     const opened = performance.now()
