@@ -157,13 +157,15 @@ test.describe('PWA shell: installable in browsers', () => {
     expect(cached.length).toBeGreaterThan(5)
     expect(cached.filter(u => /\/(?:api|sandbox|console)(?:\/|$)/.test(new URL(u).pathname))).toEqual([])
     expect(cached.every(u => u.startsWith(`${origin}/`))).toBe(true)
-    // A navigation elsewhere on the server is not the cashier: no fallback for it.
-    await expect(page.goto('/console')).rejects.toThrow(/ERR_INTERNET_DISCONNECTED|ERR_FAILED/)
-
+    // Back online, the checkout loads the order by itself.
     await context.setOffline(false)
-    await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
     await expect(page.locator('.checkout[data-phase=ready]')).toBeVisible()
     await expect(page.getByTestId('offline-notice')).toBeHidden()
+    await expect(page.getByTestId('pay')).toBeEnabled()
+
+    // A navigation elsewhere on the server is not the cashier: offline, there is no fallback for it.
+    await context.setOffline(true)
+    await expect(page.goto('/console')).rejects.toThrow(/ERR_INTERNET_DISCONNECTED|ERR_FAILED/)
     await context.close()
   })
 
