@@ -54,9 +54,10 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     hsts: s.config.publicUrl.startsWith('https:'),
     imageOrigins: logo?.startsWith('https://') ? [new URL(logo).origin] : [],
   }))
-  // gzip pages, assets and JSON; never the event stream, which must reach the browser as it is written.
+  // gzip pages, assets and JSON; never the event stream, which must reach the browser as it is written, nor a status
+  // read (≈ 130 bytes, which gzip would not make smaller, and the most frequent request of all).
   const gzip = compress({ encoding: 'gzip' })
-  app.use('*', async (c, next) => c.req.path.endsWith('/events') ? next() : gzip(c, next))
+  app.use('*', async (c, next) => c.req.path.endsWith('/events') || c.req.path.endsWith('/status') ? next() : gzip(c, next))
   if (s.config.corsOrigins.length > 0) {
     // The cashier's endpoints only: the merchant API is never called from a browser.
     const cashierCors = cors({
@@ -68,10 +69,12 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
     })
     app.use('/api/*', async (c, next) => c.req.path.startsWith(`${MERCHANT_PREFIX}/`) ? next() : cashierCors(c, next))
   }
-  app.use('/api/*', bodyLimit({
+  const limitBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: c => c.json({ code: 'payload_too_large', message: `request body is larger than ${MAX_BODY_BYTES / 1024} KB` }, 413),
-  }))
+  })
+  // A GET has no body to limit, and asking for one would build a whole WHATWG Request for nothing.
+  app.use('/api/*', async (c, next) => c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next))
   app.use('/api/*', async (c, next) => {
     const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined
     if (c.req.method === 'POST' && hasBody && !c.req.path.startsWith('/api/notify/')) {

@@ -15,7 +15,11 @@ interface Window { count: number, resetAt: number }
  * Fixed-window limits per key, kept in this process. Over the limit: 429 `rate_limited` with
  * Retry-After. (Behind several processes each counts alone; put the limit in the proxy as well.)
  */
-export function rateLimit(rules: RateLimitRule[], now: () => number = Date.now, what = 'payment requests'): MiddlewareHandler {
+export function rateLimit(all: RateLimitRule[], now: () => number = Date.now, what = 'payment requests'): MiddlewareHandler {
+  const rules = all.filter(r => r.limit > 0)
+  // Every rule off (RATE_LIMIT_PER_IP=0 …): nothing to count.
+  if (rules.length === 0)
+    return async (_c, next) => next()
   const windows = new Map<string, Window>()
   let lastSweep = now()
   return async (c, next) => {
@@ -28,9 +32,8 @@ export function rateLimit(rules: RateLimitRule[], now: () => number = Date.now, 
       lastSweep = t
     }
     for (const rule of rules) {
-      if (rule.limit <= 0)
-        continue
-      const key = await rule.key(c)
+      const found = rule.key(c)
+      const key = typeof found === 'string' || found === undefined ? found : await found
       if (key === undefined)
         continue
       const id = `${rule.name}:${key}`

@@ -22,17 +22,20 @@ export function securityHeaders(apiOrigins: string[] = [], opts: { hsts?: boolea
     'object-src \'none\'',
     'frame-ancestors \'none\'',
   ].join('; ')
+  // Set before the handler runs, so they are part of the response it creates: a header set on a finished response
+  // makes Hono copy the whole response, per header.
   return async (c, next) => {
-    await next()
     if (opts.hsts)
       c.header('Strict-Transport-Security', 'max-age=31536000')
-    if (c.req.path.startsWith('/sandbox'))
-      return
-    c.header('X-Content-Type-Options', 'nosniff')
-    c.header('Referrer-Policy', 'strict-origin-when-cross-origin')
-    c.header('X-Frame-Options', 'DENY')
+    const sandbox = c.req.path.startsWith('/sandbox')
+    if (!sandbox) {
+      c.header('X-Content-Type-Options', 'nosniff')
+      c.header('Referrer-Policy', 'strict-origin-when-cross-origin')
+      c.header('X-Frame-Options', 'DENY')
+    }
+    await next()
     // A page that set its own policy (the console's, stricter) keeps it.
-    if ((c.res.headers.get('content-type') ?? '').includes('text/html') && !c.res.headers.has('Content-Security-Policy'))
+    if (!sandbox && (c.res.headers.get('content-type') ?? '').includes('text/html') && !c.res.headers.has('Content-Security-Policy'))
       c.header('Content-Security-Policy', csp)
   }
 }
