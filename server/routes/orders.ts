@@ -145,7 +145,7 @@ export function orderRoutes(s: Services) {
     const row = await load(c.req.valid('param').orderNo)
     // The order as it is now (it changes when paid): never from a cache between us and the cashier.
     c.header('Cache-Control', 'no-store')
-    return c.json(toOrderView(row), 200)
+    return c.json(toOrderView(row, s.config.merchantLogoUrl), 200)
   })
 
   app.openapi(statusRoute, async (c) => {
