@@ -69,8 +69,10 @@ export function pwaShell(): Plugin {
         // `/` → `index.html` would let the precache answer the cashier's navigations cache-first.
         directoryIndex: '',
         cleanupOutdatedCaches: true,
-        // A page loaded online already runs the newest build, so the new worker may take over at once.
-        skipWaiting: true,
+        // A new worker waits until no page of the old one is open: a page opened offline from the old precache keeps
+        // finding its lazily loaded chunks there, even after a deploy has removed them from the server.
+        skipWaiting: false,
+        // The first worker takes over the page that installed it, so that page's later chunks work offline too.
         clientsClaim: true,
         runtimeCaching: [{
           urlPattern: isCashierNavigation,

@@ -207,6 +207,9 @@ test.describe('PWA shell: installable in browsers', () => {
     await expect(page.getByTestId('result-paid')).toBeVisible({ timeout: 5000 })
     await expect(page.getByTestId('offline-notice')).toBeHidden()
     await screen(page, 'pwa-back-online-result-paid-desktop-zh')
+    // After a whole online payment (order, payment, status reads, an event stream), still nothing of /api cached.
+    const cached = await cachedUrls(page)
+    expect(cached.filter(u => new URL(u).pathname.startsWith('/api/'))).toEqual([])
     await context.close()
   })
 })
