@@ -20,7 +20,7 @@ import { payInMiniProgram } from '../pay/drivers/wechat-mp'
 import { mpUni, mpWatcherHost } from './mp'
 // #endif
 
-export { api } from './api'
+export { api, apiBase } from './api'
 
 /** Watches `orderNo` on the server: server-sent events and page visibility on H5, polling in the mini program. */
 export function watcherHost(orderNo: string): WatcherHost {
