@@ -87,6 +87,14 @@ export type PaymentAction
 
 export type PaymentActionKind = PaymentAction['kind']
 
+/**
+ * The answer of `POST /api/payments`: the next step, with the order it pays, so a checkout that starts by asking for
+ * a payment (the PC QR code) needs no other request before drawing it: the order as it was when the payment started
+ * (a replay with the same Idempotency-Key answers the same; the status stream says what happened since). `order` is
+ * absent from older servers.
+ */
+export type CreatePaymentResponse = PaymentAction & { order?: OrderView }
+
 /** Machine-readable error codes; every error body is `{ code, message }` plus optional fields. */
 export type ApiErrorCode
   = | 'bad_request'

@@ -124,6 +124,10 @@ export const Action = conforms<PaymentAction>()(z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('oauth_required'), provider: z.enum(['wechat', 'alipay']), authorizeUrl: z.string() }),
 ]).openapi('PaymentAction'))
 
+export const PaymentResponse = Action.and(z.object({
+  order: Order.optional().openapi({ description: 'The order this payment is for, as it is now: a checkout can start from this answer alone' }),
+})).openapi('PaymentResponse')
+
 export const MpSession = conforms<MiniProgramSessionRequest>()(z.object({
   code: z.string().min(1).max(256).regex(/^[\w-]+$/, 'codes are letters, digits, _ or -'),
 }).strict().openapi('MiniProgramSessionRequest'))

@@ -2,6 +2,7 @@ import type { CreatePaymentRequest, PaymentAction } from '../../contract/api'
 import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
+import type { OrderRow } from '../orders/views'
 import type { Providers } from '../providers/registry'
 import type { SessionRow, SessionStore } from '../sessions/store'
 import { HttpError } from '../http/errors'
@@ -79,6 +80,8 @@ export interface PaymentContext {
 
 export interface PaymentResult {
   action: PaymentAction
+  /** The order being paid, as it was read for this request. */
+  order: OrderRow
   /** Set when the request starts an authorisation in a browser without a session: the state its cookie keeps. */
   pendingState?: string
 }
@@ -105,11 +108,11 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   const { order, adapter } = await loadPayable(deps, req.orderNo, req.method)
   const payer = await payerFor(deps, req, ctx, adapter.identity(req.method))
   if ('action' in payer)
-    return { action: payer.action, pendingState: payer.pendingState }
+    return { action: payer.action, pendingState: payer.pendingState, order }
 
   const earlier = await settleEarlierAttempts(deps, order.order_no, req.method, payer.payerId, ctx.idempotencyKey)
   if (earlier)
-    return { action: earlier }
+    return { action: earlier, order }
   const attempt = await openAttempt(deps.db, { order, method: req.method, provider: adapter.name, payerId: payer.payerId, idempotencyKey: ctx.idempotencyKey, ttlSeconds: deps.config.qrTtlSeconds })
   const base = deps.config.publicUrl
   let action: PaymentAction
@@ -133,5 +136,5 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
   }
   await storeAction(deps.db, attempt.id, action)
   deps.log.info({ orderNo: order.order_no, outTradeNo: attempt.outTradeNo, method: req.method }, 'payment attempt created')
-  return { action }
+  return { action, order }
 }

@@ -1,10 +1,12 @@
+import type { CreatePaymentResponse } from '../../contract/api'
 import type { Services } from '../services'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { HttpError } from '../http/errors'
 import { clientIp } from '../http/request'
-import { Action, CreatePayment, errorResponses } from '../http/schemas'
+import { CreatePayment, errorResponses, PaymentResponse } from '../http/schemas'
 import { readPendingOAuthState, readSessionId, writePendingOAuthCookie, writeSessionCookie } from '../http/session-cookie'
 import { closeAttempt, expireOrder } from '../orders/reconcile'
+import { toOrderView } from '../orders/views'
 import { createPayment } from '../payments/create-payment'
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, withIdempotency } from '../payments/idempotency'
 
@@ -19,7 +21,7 @@ const createPaymentRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: CreatePayment } } },
   },
   responses: {
-    200: { description: 'The next step: jsapi | mp | redirect | qrcode | alipay_trade | oauth_required', content: { 'application/json': { schema: Action } } },
+    200: { description: 'The next step: jsapi | mp | redirect | qrcode | alipay_trade | oauth_required, with the order it pays (`order`), so a checkout can start from this answer alone', content: { 'application/json': { schema: PaymentResponse } } },
     ...errorResponses(400, 404, 409, 410, 413, 422, 429, 502),
   },
 })
@@ -48,7 +50,10 @@ export function paymentRoutes(s: Services) {
           onNewSession: bound => writeSessionCookie(c, bound, secure),
         })
         pending = result.pendingState
-        return { status: 200, body: result.action }
+        // The order comes with the action, so a checkout can start from this answer alone; a replay answers the
+        // same (the order as it was when the payment started: the status stream says what happened since).
+        const answer: CreatePaymentResponse = { ...result.action, order: toOrderView(result.order, s.config.merchantLogoUrl) }
+        return { status: 200, body: answer }
       }
       catch (e) {
         if (e instanceof HttpError && !e.extra.retryable && e.status < 500 && e.code !== 'oauth_code_invalid')
