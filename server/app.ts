@@ -1,4 +1,5 @@
 import type { Sandbox } from '../sandbox/types'
+import type { StartupMemoryStep } from './admin/local-admin'
 import type { Services } from './services'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { OpenAPIHono } from '@hono/zod-openapi'
@@ -31,7 +32,7 @@ function summarizeZodIssues(error: { issues: Array<{ path: PropertyKey[], messag
 }
 
 /** Composes the HTTP surface: API, OpenAPI document, notifications, the sandbox and the built cashier. */
-export function createApp(s: Services, opts: { sandbox?: Sandbox, version: string, adminToken?: string }): OpenAPIHono {
+export function createApp(s: Services, opts: { sandbox?: Sandbox, version: string, adminToken?: string, startupMemory?: StartupMemoryStep[] }): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success)
@@ -124,7 +125,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   registerMerchantWebhooks(app)
   app.route('/', consoleRoutes(s))
   if (opts.adminToken)
-    app.route('/', adminRoutes(s.db, opts.adminToken, s.config.mode))
+    app.route('/', adminRoutes(s.db, opts.adminToken, s.config.mode, opts.startupMemory))
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/api/notify/wechatpay',

@@ -7,7 +7,7 @@ import type { SandboxMode } from './sandbox-mode'
 import type { Services } from './services'
 import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
-import { writeAdminFile } from './admin/local-admin'
+import { memoryStep, writeAdminFile } from './admin/local-admin'
 import { createApp } from './app'
 import { openDatabase } from './db'
 import { WebhookDispatcher } from './events/dispatcher'
@@ -61,6 +61,13 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
     }
   }
   const log = createLogger(config.logLevel)
+  // Memory after each start-up step: at debug level in the log, and from the local admin API.
+  const startup = [memoryStep('modules loaded')]
+  const mark = (step: string) => {
+    const m = memoryStep(step)
+    startup.push(m)
+    log.debug(m, 'start-up memory')
+  }
   // Notifications may be lost while the LISTEN connection is down: the bus keeps no order in memory meanwhile.
   let busRef: StatusBus | undefined
   const database = await openDatabase({
@@ -74,6 +81,7 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
   const { db } = database
   const bus = await createStatusBus(db, database.listen, { reconcileAfterSeconds: config.reconcileAfterSeconds, onError: e => log.warn({ err: (e as Error).message }, 'status fan-out failed') })
   busRef = bus
+  mark(`database open (${database.kind})`)
   const sessions = new SessionStore(db)
 
   let sandbox: Sandbox | undefined
@@ -83,6 +91,7 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
     const wired = opts.sandboxMode(config, log)
     config = wired.config
     sandbox = wired.sandbox
+    mark(sandbox ? 'sandbox keys loaded, simulator built' : 'sandbox keys loaded')
   }
 
   const providers = createProviders(config)
@@ -105,13 +114,16 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
   if (config.mode === 'sandbox')
     await ensureSandboxApiKey(db, config.dataDir)
   const background = await startBackground(services, database.listen)
+  mark('services and background jobs')
 
   const listenUrl = `http://${config.host}:${config.port}`
   const admin = writeAdminFile(config.dataDir, listenUrl)
-  const app = createApp(services, { sandbox, version: VERSION, adminToken: admin.token })
+  const app = createApp(services, { sandbox, version: VERSION, adminToken: admin.token, startupMemory: startup })
+  mark('routes built')
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
   })
+  mark('listening')
   log.info({ url: config.publicUrl, mode: config.mode, database: database.kind }, 'uni-cashier listening')
 
   let closing: Promise<void> | undefined

@@ -52,7 +52,17 @@ export function runningServer(dataDir: string): AdminFile | undefined {
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null)
 
-export function adminRoutes(db: Db, token: string, mode: 'sandbox' | 'live') {
+/** Memory at each start-up step (server/index.ts), MB. */
+export interface StartupMemoryStep { step: string, rssMb: number, heapUsedMb: number, externalMb: number, arrayBuffersMb: number }
+
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20 * 10) / 10
+
+export function memoryStep(step: string): StartupMemoryStep {
+  const m = process.memoryUsage()
+  return { step, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) }
+}
+
+export function adminRoutes(db: Db, token: string, mode: 'sandbox' | 'live', startup: StartupMemoryStep[] = []) {
   const app = new Hono()
   const expected = Buffer.from(token)
   app.use('/api/admin/*', async (c, next) => {
@@ -72,5 +82,7 @@ export function adminRoutes(db: Db, token: string, mode: 'sandbox' | 'live') {
     const ok = await revokeApiKey(db, c.req.param('id'))
     return ok ? c.json({ id: c.req.param('id'), revoked: true }) : c.json({ code: 'not_found', message: `no key ${c.req.param('id')}` }, 404)
   })
+  // What this process holds now and held at each start-up step (docs/benchmarks.md reads it).
+  app.get('/api/admin/memory', c => c.json({ now: memoryStep('now'), heapTotalMb: mb(process.memoryUsage().heapTotal), startup }))
   return app
 }

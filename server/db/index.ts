@@ -1,7 +1,9 @@
 import type { Database } from './schema'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import process from 'node:process'
+import { fileURLToPath } from 'node:url'
 import { Kysely, Migrator, PostgresDialect } from 'kysely'
 import { migrationProvider } from './migrations'
 
@@ -35,19 +37,20 @@ async function migrate(db: Db): Promise<void> {
  */
 const PGLITE_SHARED_BUFFERS = '16MB'
 
-/** Runs initdb for a new embedded database in a worker thread, whose memory is returned when it ends. */
+/** Runs initdb for a new embedded database in a child process, whose memory is all returned when it exits. */
 async function initPglite(dir: string): Promise<void> {
-  const worker = new Worker(new URL('./pglite-initdb.mjs', import.meta.url), { workerData: { dir } })
-  try {
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve())
-      worker.once('error', reject)
-      worker.once('exit', code => reject(new Error(`initialising the embedded database in ${dir} stopped (exit code ${code})`)))
-    })
-  }
-  finally {
-    await worker.terminate()
-  }
+  const script = fileURLToPath(new URL('./pglite-initdb.mjs', import.meta.url))
+  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr = (stderr + s).slice(-4000)
+  })
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', resolve)
+  })
+  if (code !== 0)
+    throw new Error(`initialising the embedded database in ${dir} failed (exit code ${code}): ${stderr.trim()}`)
 }
 
 /**

@@ -1,9 +1,12 @@
-// PGlite's initdb for a new data directory, in a worker thread (server/db/index.ts): initdb runs a second PostgreSQL
-// WASM instance that PGlite does not release, so run in the server's own thread it would stay in its memory for good
-// (≈ 450 MB of a first start's RSS). A worker's memory is returned when the worker ends.
-import { parentPort, workerData } from 'node:worker_threads'
+// PGlite's initdb for a new data directory (`node pglite-initdb.mjs <dir>`, run by server/db/index.ts in a child
+// process): initdb runs a second PostgreSQL WASM instance that PGlite does not release, and even a worker thread's
+// memory is not all given back to the system, so run in the server it would stay in its RSS for good (≈ 450 MB).
+import process from 'node:process'
 import { PGlite } from '@electric-sql/pglite'
 
-PGlite.create(workerData.dir)
+PGlite.create(process.argv[2])
   .then(db => db.close())
-  .then(() => parentPort.postMessage('initialised'))
+  .then(() => process.exit(0), (e) => {
+    console.error(e)
+    process.exit(1)
+  })
