@@ -1,16 +1,27 @@
 // #ifdef H5
 import { currentEnvironment } from '../env'
 import { startAppShell as start } from '../pwa/app-shell'
-import { h5AppShellHost } from './h5'
 // #endif
 
 /**
- * Makes the H5 cashier an installable web app in browsers (manifest, service worker), after the page has loaded;
- * nothing in WeChat, Alipay or other apps, nothing in the mini program. Its own module, imported by App.vue, so the
- * entry chunk gains this and not the rest of the platform seam.
+ * Makes the H5 cashier an installable web app in browsers (manifest, service worker) once the page has loaded and
+ * the browser is idle; in WeChat, Alipay and other apps, and in the mini program, it does nothing and downloads
+ * nothing. Its own module, imported by App.vue, so the entry chunk gains this decision and nothing else: the rest
+ * is a chunk of its own (app-shell-h5.ts).
  */
 export function startAppShell(): void {
   // #ifdef H5
-  start(currentEnvironment(), h5AppShellHost())
+  start(currentEnvironment(), {
+    afterLoad: (fn) => {
+      const idle = () => typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 500)
+      if (document.readyState === 'complete')
+        idle()
+      else
+        window.addEventListener('load', idle, { once: true })
+    },
+    install: () => {
+      import('./app-shell-h5').then(m => m.installH5AppShell(), () => {})
+    },
+  })
   // #endif
 }

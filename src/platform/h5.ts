@@ -3,7 +3,6 @@ import type { OAuthHost } from '../auth/wechat-oauth'
 import type { AlipayBridgeHost } from '../pay/drivers/alipay-app'
 import type { RedirectHost } from '../pay/drivers/redirect'
 import type { WeixinBridgeHost } from '../pay/drivers/wechat-jsapi'
-import type { AppShellHost } from '../pwa/app-shell'
 import type { Connectivity, WatcherHost } from '../result/watcher'
 
 /** Browser globals for the H5 build, gathered in one place. Never imported by the mini program. */
@@ -88,31 +87,5 @@ export async function copyPageLink(): Promise<boolean> {
     const ok = document.execCommand('copy')
     area.remove()
     return ok
-  }
-}
-
-/** The document and navigator as the app shell sees them (src/pwa/app-shell.ts). */
-export function h5AppShellHost(): AppShellHost {
-  return {
-    serviceWorker: window.isSecureContext && 'serviceWorker' in navigator ? navigator.serviceWorker : undefined,
-    linkManifest: () => {
-      const link = document.createElement('link')
-      link.rel = 'manifest'
-      link.href = 'manifest.webmanifest'
-      const theme = document.createElement('meta')
-      theme.name = 'theme-color'
-      theme.content = '#05703a'
-      document.head.append(link, theme)
-    },
-    afterLoad: (fn) => {
-      const idle = () => typeof window.requestIdleCallback === 'function'
-        ? window.requestIdleCallback(() => fn(), { timeout: 3000 })
-        : window.setTimeout(fn, 500)
-      if (document.readyState === 'complete')
-        idle()
-      else
-        window.addEventListener('load', idle, { once: true })
-    },
-    onError: e => console.warn('service worker not registered', e),
   }
 }

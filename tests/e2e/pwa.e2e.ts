@@ -111,6 +111,15 @@ test.describe('PWA shell: installable in browsers', () => {
       const context = await newContext(browser, ua)
       const page = await installed(context)
       await expect(page.locator('link[rel=manifest]')).toHaveAttribute('href', 'manifest.webmanifest')
+      // Not on the critical path: the shell's own code and the worker are fetched only after the load event.
+      const timing = await page.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
+        const shell = performance.getEntriesByType('resource').filter(r => /app-shell|sw\.js/.test(r.name))
+        return { loadEnd: nav.loadEventEnd, shellStarts: shell.map(r => r.startTime) }
+      })
+      expect(timing.shellStarts.length).toBeGreaterThan(0)
+      for (const start of timing.shellStarts)
+        expect(start).toBeGreaterThanOrEqual(timing.loadEnd)
       // What Lighthouse asks Chromium: the manifest parses, and nothing stops installation.
       const cdp = await context.newCDPSession(page)
       const manifest = await cdp.send('Page.getAppManifest') as { url: string, errors: unknown[] }
@@ -216,12 +225,12 @@ test.describe('PWA shell: installable in browsers', () => {
 
 test.describe('PWA shell: never inside apps', () => {
   for (const [name, ua] of [['WeChat', UA.wechatIphone], ['Alipay', ALIPAY_IPHONE], ['an Android app\'s WebView', ANDROID_WEBVIEW]] as const) {
-    test(`${name}: no service worker, no manifest, no request for either`, async ({ browser }) => {
+    test(`${name}: no service worker, no manifest, and none of the shell's files requested`, async ({ browser }) => {
       const context = await newContext(browser, ua)
       const page = await context.newPage()
       const shellRequests: string[] = []
       context.on('request', (r) => {
-        if (/\/(?:sw\.js|manifest\.webmanifest)$|\/icons\//.test(r.url()))
+        if (/\/(?:sw\.js|manifest\.webmanifest)$|\/icons\/|app-shell/.test(r.url()))
           shellRequests.push(r.url())
       })
       await page.goto('/')

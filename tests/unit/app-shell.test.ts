@@ -1,22 +1,29 @@
 import type { EnvironmentKind } from '@/src/env'
-import type { AppShellHost } from '@/src/pwa/app-shell'
+import type { AppShellHost, AppShellStarter } from '@/src/pwa/app-shell'
 import { describe, expect, it, vi } from 'vitest'
 import { detectEnvironment } from '@/src/env'
-import { SERVICE_WORKER_URL, startAppShell, wantsAppShell } from '@/src/pwa/app-shell'
+import { installAppShell, SERVICE_WORKER_URL, startAppShell, wantsAppShell } from '@/src/pwa/app-shell'
 import uaFixture from '../fixtures/user-agents.json'
 
-function host(opts: { serviceWorker?: boolean } = {}) {
+function starter() {
   let loaded: (() => void) | undefined
+  const s = {
+    afterLoad: vi.fn((fn: () => void) => {
+      loaded = fn
+    }),
+    install: vi.fn(),
+  } satisfies AppShellStarter
+  return { s, load: () => loaded?.() }
+}
+
+function host(opts: { serviceWorker?: boolean } = {}) {
   const register = vi.fn(async () => ({}) as ServiceWorkerRegistration)
   const h = {
     serviceWorker: opts.serviceWorker === false ? undefined : { register },
     linkManifest: vi.fn(),
-    afterLoad: vi.fn((fn: () => void) => {
-      loaded = fn
-    }),
     onError: vi.fn(),
   } satisfies AppShellHost
-  return { h, register, load: () => loaded?.() }
+  return { h, register }
 }
 
 const KINDS: Array<[EnvironmentKind, boolean]> = [
@@ -33,37 +40,37 @@ const KINDS: Array<[EnvironmentKind, boolean]> = [
 
 describe('the app shell (manifest + service worker)', () => {
   it.each(KINDS)('%s: installed → %s', (kind, expected) => {
-    const { h, register, load } = host()
-    expect(startAppShell({ kind }, h)).toBe(expected)
+    const { s, load } = starter()
+    expect(startAppShell({ kind }, s)).toBe(expected)
     load()
-    expect(h.afterLoad).toHaveBeenCalledTimes(expected ? 1 : 0)
-    expect(h.linkManifest).toHaveBeenCalledTimes(expected ? 1 : 0)
-    expect(register.mock.calls).toEqual(expected ? [[SERVICE_WORKER_URL]] : [])
+    expect(s.afterLoad).toHaveBeenCalledTimes(expected ? 1 : 0)
+    expect(s.install).toHaveBeenCalledTimes(expected ? 1 : 0)
   })
 
-  it('does nothing before the page has loaded', () => {
+  it('loads nothing before the page has loaded', () => {
+    const { s } = starter()
+    startAppShell({ kind: 'mobile-browser' }, s)
+    expect(s.install).not.toHaveBeenCalled()
+  })
+
+  it('links the manifest and registers sw.js relative to the page, so its scope is the cashier\'s directory wherever it is deployed', () => {
     const { h, register } = host()
-    startAppShell({ kind: 'mobile-browser' }, h)
-    expect(h.linkManifest).not.toHaveBeenCalled()
-    expect(register).not.toHaveBeenCalled()
-  })
-
-  it('registers relative to the page, so its scope is the cashier\'s directory wherever it is deployed', () => {
+    installAppShell(h)
+    expect(h.linkManifest).toHaveBeenCalledTimes(1)
+    expect(register.mock.calls).toEqual([['sw.js']])
     expect(SERVICE_WORKER_URL).toBe('sw.js')
   })
 
   it('without service workers (an old browser, plain http), still links the manifest', () => {
-    const { h, load } = host({ serviceWorker: false })
-    startAppShell({ kind: 'mobile-browser' }, h)
-    load()
+    const { h } = host({ serviceWorker: false })
+    installAppShell(h)
     expect(h.linkManifest).toHaveBeenCalledTimes(1)
   })
 
   it('a refused registration is reported, not thrown', async () => {
-    const { h, register, load } = host()
+    const { h, register } = host()
     register.mockRejectedValueOnce(new Error('SecurityError'))
-    startAppShell({ kind: 'desktop-browser' }, h)
-    load()
+    installAppShell(h)
     await Promise.resolve()
     await Promise.resolve()
     expect(h.onError).toHaveBeenCalledTimes(1)
