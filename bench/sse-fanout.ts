@@ -43,6 +43,27 @@ export interface SseFanoutResult {
   holdCpuPercent: number
   paid: { received: number, firstMs: number, p50Ms: number, p99Ms: number, lastMs: number, deadlineS: number, payError?: string }
   rssAfterPaidMb: number
+  /** V8 heap used / external memory (MB) before opening and with every stream open (GET /api/admin/memory). */
+  heapIdleMb?: number
+  heapWithStreamsMb?: number
+  externalIdleMb?: number
+  externalWithStreamsMb?: number
+  /** (heap used with − idle) ÷ streams, KB. */
+  heapPerStreamKb?: number
+  /** (RSS with − idle) ÷ streams, KB. */
+  rssPerStreamTotalKb?: number
+}
+
+/** The server the streams are opened on, and how to reach the simulator that pays. */
+export interface FanoutTarget {
+  origin: string
+  port: number
+  pid: number
+  rssKb: () => number
+  fdSoftLimit: () => number
+  sandboxOrigin: string
+  /** The server's memory (after a full garbage collection when `gc`). */
+  memory?: (gc?: boolean) => Promise<{ now: { heapUsedMb: number, externalMb: number } }>
 }
 
 interface Conn {
@@ -139,10 +160,20 @@ export async function runSseFanout(): Promise<SseFanoutResult> {
     limitedBy = `this process may open ${client.soft} files (ulimit -n; hard limit ${client.hard}); raise it with \`ulimit -n ${requested + FD_MARGIN}\` before npm run bench`
   }
 
-  // The idle RSS includes start-up garbage (PGlite's initdb) that the first collections return: the per-stream
-  // figure is therefore the slope between batches, not (with − idle) ÷ streams.
-  const env = { RATE_LIMIT_PER_IP: '0', ...(reconcileS ? { RECONCILE_AFTER_SECONDS: reconcileS } : {}) }
+  // One loopback client opens every stream, all on one order: the per-IP and per-order stream caps are off.
+  const env = { RATE_LIMIT_PER_IP: '0', MAX_STREAMS_PER_ORDER: '0', ...(reconcileS ? { RECONCILE_AFTER_SECONDS: reconcileS } : {}) }
   const server = await startProduct({ env })
+  try {
+    return await runFanout({ ...server, memory: server.memory }, { requested, attempted, limitedBy, client, deadlineS, openLimitS, stallS, reconcileAfterSeconds: reconcileS ? Number(reconcileS) : 3 })
+  }
+  finally {
+    await server.stop()
+  }
+}
+
+export async function runFanout(server: FanoutTarget, o: { requested: number, attempted: number, limitedBy?: string, client: { soft: number, hard: number }, deadlineS: number, openLimitS: number, stallS: number, reconcileAfterSeconds: number }): Promise<SseFanoutResult> {
+  const { requested, client, deadlineS, openLimitS, stallS } = o
+  let { attempted, limitedBy } = o
   const conns: Conn[] = []
   try {
     const serverFds = server.fdSoftLimit()
@@ -156,15 +187,19 @@ export async function runSseFanout(): Promise<SseFanoutResult> {
     const path = `/api/orders/${orderNo}/events`
     await sleep(2000)
     const rssIdleKb = server.rssKb()
+    const memIdle = await server.memory?.(true).catch(() => undefined)
 
     const tally = { opened: 0, failed: 0 }
     let paidCount = 0
     let allPaid: (() => void) | undefined
+    // How many streams must hear "paid": counted once, when the payment is made (not per event, which would make
+    // the benchmark's own bookkeeping quadratic in the number of streams).
+    let expected = Number.POSITIVE_INFINITY
     const onPaid = (c: Conn) => {
       if (c.closed)
         return
       paidCount++
-      if (paidCount >= conns.filter(x => x.open && !x.closed).length && allPaid)
+      if (paidCount >= expected && allPaid)
         allPaid()
     }
     // Batches of BATCH; stop when a batch takes longer than stallS (the server is saturated) or after openLimitS.
@@ -195,6 +230,7 @@ export async function runSseFanout(): Promise<SseFanoutResult> {
     // Hold for two reconcile periods (3 s each by default): each stream's loop asks the database once a period.
     let holdCpuPercent = await cpuOver(server.pid, 6000)
     const rssWithKb = server.rssKb()
+    const memWith = await server.memory?.(true).catch(() => undefined)
     // A saturated server never gets to the payment: close the newest streams a batch at a time until it has
     // CPU to spare, and measure the paid event at the level it sustains.
     let live = conns.length
@@ -211,9 +247,10 @@ export async function runSseFanout(): Promise<SseFanoutResult> {
     const paidAll = new Promise<void>((resolve) => {
       allPaid = resolve
     })
+    expected = conns.filter(x => x.open && !x.closed).length
     const t0 = performance.now()
     let payError: string | undefined
-    await sandboxPay(origin, codeUrl, deadlineS * 1000).catch((e: Error) => {
+    await sandboxPay(server.sandboxOrigin, codeUrl, deadlineS * 1000).catch((e: Error) => {
       payError = e.message
     })
     await waitAtMost(paidAll, Math.max(0, deadlineS * 1000 - (performance.now() - t0)))
@@ -232,7 +269,7 @@ export async function runSseFanout(): Promise<SseFanoutResult> {
       attempted,
       fdLimit: { client, server: serverFds },
       ...(limitedBy ? { limitedBy } : {}),
-      ...(reconcileS ? { reconcileAfterSeconds: Number(reconcileS) } : { reconcileAfterSeconds: 3 }),
+      reconcileAfterSeconds: o.reconcileAfterSeconds,
       peakOpen,
       opened,
       failedToOpen: tally.failed,
@@ -253,12 +290,21 @@ export async function runSseFanout(): Promise<SseFanoutResult> {
         ...(payError ? { payError } : {}),
       },
       rssAfterPaidMb: round(rssAfterKb / 1024, 1),
+      ...(memIdle && memWith
+        ? {
+            heapIdleMb: memIdle.now.heapUsedMb,
+            heapWithStreamsMb: memWith.now.heapUsedMb,
+            externalIdleMb: memIdle.now.externalMb,
+            externalWithStreamsMb: memWith.now.externalMb,
+            heapPerStreamKb: round(((memWith.now.heapUsedMb - memIdle.now.heapUsedMb) * 1024) / Math.max(1, peakOpen), 1),
+          }
+        : {}),
+      rssPerStreamTotalKb: round(((rssWithKb - rssIdleKb)) / Math.max(1, peakOpen), 1),
     }
   }
   finally {
     for (const c of conns)
       c.req.destroy()
-    await server.stop()
   }
 }
 
@@ -271,7 +317,8 @@ export function printSseFanout(r: SseFanoutResult): void {
       ['streams opened / failed', `${r.peakOpen} / ${r.failedToOpen} (in ${r.openSeconds} s)`],
       ['streams held when paid', `${r.opened}${r.opened < r.peakOpen ? ' (the newest closed until the server had CPU to spare)' : ''}`],
       ['opening, per batch (open: s since start, RSS)', r.steps.map(s => `${s.open}: ${s.atS} s, ${s.rssMb} MB`).join('; ')],
-      ['server RSS idle → with all streams', `${r.rssIdleMb} MB → ${r.rssWithStreamsMb} MB; ≈ ${r.rssPerStreamKb} KB per stream (slope between batches)`],
+      ['server RSS idle → with all streams', `${r.rssIdleMb} MB → ${r.rssWithStreamsMb} MB; ≈ ${r.rssPerStreamTotalKb} KB per stream ((with − idle) ÷ streams), ${r.rssPerStreamKb} KB (slope between batches)`],
+      ['V8 heap used idle → with all streams', r.heapIdleMb === undefined ? 'n/a' : `${r.heapIdleMb} MB → ${r.heapWithStreamsMb} MB, ≈ ${r.heapPerStreamKb} KB per stream; external ${r.externalIdleMb} → ${r.externalWithStreamsMb} MB`],
       ['server CPU holding the streams when paid', `${r.holdCpuPercent} % of one core`],
       ['paid event reached', `${r.paid.received} of ${r.opened} within ${r.paid.deadlineS} s${r.paid.payError ? ` (the pay request failed: ${r.paid.payError})` : ''}`],
       ['pay → paid event: first / p50 / p99 / last', r.paid.received ? `${r.paid.firstMs} / ${r.paid.p50Ms} / ${r.paid.p99Ms} / ${r.paid.lastMs} ms` : 'n/a'],

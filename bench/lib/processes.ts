@@ -2,7 +2,7 @@
  * Child processes the benchmarks drive: the product (`server/main.ts`, as `npm start` runs it), a bare Hono
  * server, and uni builds. Each child is ended by its own pid; nothing is looked up by name.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort, killChildrenOnSignal, run as runChild, spawnChild, waitUntil } from '../../tests/helpers/processes'
@@ -63,33 +63,99 @@ export interface ProductOptions {
   /** pino level; the benchmarks default to 'warn' (see each benchmark for why it differs). */
   logLevel?: string
   env?: Record<string, string>
+  /** Run the sandbox in its own process (`sandbox/main.ts`, SANDBOX_EMBEDDED=false) instead of inside the server. */
+  separateSandbox?: boolean
+  /** An existing data directory (a restart); by default a new one, removed at stop. */
+  dataDir?: string
+}
+
+export interface Product extends ChildServer {
+  dataDir: string
+  /** Where the simulator answers (the product's own origin when embedded). */
+  sandboxOrigin: string
+  /** The separate sandbox process, if any. */
+  sandbox?: ChildServer
+  /** GET /api/admin/memory (the local admin API, token from DATA_DIR/admin.json); `gc`: after a full collection. */
+  memory: (gc?: boolean) => Promise<AdminMemory>
+}
+
+export interface MemoryStep { step: string, rssMb: number, heapUsedMb: number, externalMb: number, arrayBuffersMb: number }
+export interface AdminMemory { now: MemoryStep, heapTotalMb: number, startup: MemoryStep[] }
+
+/** The local admin API's view of a server's memory (server/admin/local-admin.ts). */
+export async function adminMemory(origin: string, dataDir: string, gc = false): Promise<AdminMemory> {
+  const { token } = JSON.parse(readFileSync(path.join(dataDir, 'admin.json'), 'utf8')) as { token: string }
+  const res = await fetch(`${origin}/api/admin/memory${gc ? '?gc=1' : ''}`, { headers: { 'x-admin-token': token }, signal: AbortSignal.timeout(30_000) })
+  if (!res.ok)
+    throw new Error(`GET /api/admin/memory: ${res.status}`)
+  return res.json() as Promise<AdminMemory>
 }
 
 /**
  * The product in sandbox mode on a free port with a throw-away data directory. RECONCILE_AFTER_SECONDS is left
  * at its default (3 s) unless `env` sets it; the sandbox's retry delays are scaled by 0.001 as in the tests.
  */
-export async function startProduct(opts: ProductOptions = {}): Promise<ChildServer & { dataDir: string }> {
+export async function startProduct(opts: ProductOptions = {}): Promise<Product> {
   const port = await freePort()
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'uc-bench-'))
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'uc-bench-'))
+  const origin = `http://127.0.0.1:${port}`
+  let sandbox: ChildServer | undefined
+  let sandboxEnv: Record<string, string> = {}
+  if (opts.separateSandbox) {
+    // As the scale harness runs it: the sandbox writes the keys the server loads, and the server reaches the
+    // provider APIs on the sandbox's own port.
+    const sandboxPort = await freePort()
+    sandbox = await startNodeServer('sandbox/main.ts', {
+      SANDBOX_PORT: String(sandboxPort),
+      SANDBOX_HOST: '127.0.0.1',
+      SANDBOX_PUBLIC_URL: origin,
+      SANDBOX_H5_DOMAIN: `127.0.0.1:${port}`,
+      SANDBOX_TIME_SCALE: '0.001',
+      DATA_DIR: dataDir,
+    }, '/sandbox/api/stats', sandboxPort)
+    const sb = sandbox.origin
+    sandboxEnv = {
+      CASHIER_MODE: 'sandbox',
+      SANDBOX_EMBEDDED: 'false',
+      WECHAT_OAUTH_BASE: `${sb}/sandbox/wechat/open`,
+      WECHAT_API_BASE: `${sb}/sandbox/wechat/api`,
+      WECHATPAY_API_BASE: `${sb}/sandbox/wechatpay`,
+      ALIPAY_GATEWAY: `${sb}/sandbox/alipay/gateway.do`,
+      ALIPAY_OAUTH_BASE: `${sb}/sandbox/alipay/oauth`,
+      DEMO: 'true',
+    }
+  }
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PUBLIC_URL: origin,
     DATA_DIR: dataDir,
     SANDBOX_TIME_SCALE: '0.001',
     LOG_LEVEL: opts.logLevel ?? 'warn',
     RECONCILE_AFTER_SECONDS: '',
     ...(opts.staticDir ? { STATIC_DIR: opts.staticDir } : {}),
+    ...sandboxEnv,
     ...opts.env,
   }
-  const server = await startNodeServer('server/main.ts', env, '/healthz', port)
+  let server: ChildServer
+  try {
+    server = await startNodeServer('server/main.ts', env, '/healthz', port)
+  }
+  catch (e) {
+    await sandbox?.stop()
+    throw e
+  }
   return {
     ...server,
     dataDir,
+    sandboxOrigin: sandbox?.origin ?? origin,
+    ...(sandbox ? { sandbox } : {}),
+    memory: (gc?: boolean) => adminMemory(origin, dataDir, gc),
     stop: async () => {
       await server.stop()
-      rmSync(dataDir, { recursive: true, force: true })
+      await sandbox?.stop()
+      if (!opts.dataDir)
+        rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

@@ -42,6 +42,8 @@ export interface StackOptions {
   /** nginx's port (default: a free one). */
   nginxPort?: number
   logLevel?: string
+  /** More environment for every server process (the benchmarks turn the stream caps off). */
+  env?: Record<string, string>
 }
 
 export interface ServerProcess {
@@ -170,6 +172,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         RECONCILE_AFTER_SECONDS: String(reconcileAfterSeconds),
         DEMO: 'true',
         LOG_LEVEL: logLevel,
+        ...opts.env,
       })
       cleanups.push(async () => void await child.stop())
       return { name, port, url: `http://127.0.0.1:${port}`, addr: `127.0.0.1:${port}`, child }
