@@ -1,6 +1,6 @@
 /**
  * 2. Round trips: API requests between the WeChat OAuth return and getBrandWCPayRequest (goal 1), and between
- * opening the PC checkout and the QR drawn (goal ≤ 2), with their wall time under Chromium network emulation
+ * opening the PC checkout and the QR drawn (goal 1: the payment's answer carries the order), with their wall time under Chromium network emulation
  * (150 ms latency, 1.6 Mbps down, 750 kbps up).
  */
 import type { Browser, Page } from 'playwright-core'
@@ -115,7 +115,7 @@ async function pcQr(browser: Browser, origin: string): Promise<RoundTripRun> {
     const api = before.filter(r => r.api).map(r => r.stream ? `${r.label} (status stream, beside the QR)` : r.label)
     const counted = before.filter(r => r.api && !r.stream).length
     const staticRequests = before.filter(r => !r.api && r.label.includes('/assets/')).length
-    return { flow: 'pc-qr', cache: 'cold', api, counted, goal: 2, staticRequests, wallMs: round(drawn.at), samplesMs: [round(drawn.at)], sinceOpenMs }
+    return { flow: 'pc-qr', cache: 'cold', api, counted, goal: 1, staticRequests, wallMs: round(drawn.at), samplesMs: [round(drawn.at)], sinceOpenMs }
   }
   finally {
     await context.close()

@@ -1,12 +1,12 @@
 import type {
   ApiErrorBody,
   CreatePaymentRequest,
+  CreatePaymentResponse,
   DemoOrderRequest,
   DemoOrderResponse,
   MiniProgramSessionResponse,
   OrderStatusView,
   OrderView,
-  PaymentAction,
 } from '../../contract/api'
 import type { Transport, TransportRequest } from './transport'
 import { ApiError } from './errors'
@@ -66,9 +66,9 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     getOrder: (orderNo: string) => call<OrderView>('GET', `/api/orders/${enc(orderNo)}`),
     getStatus: (orderNo: string) => call<OrderStatusView>('GET', `/api/orders/${enc(orderNo)}/status`),
-    /** `idempotencyKey` makes a retried or double-tapped request create one attempt. */
+    /** `idempotencyKey` makes a retried or double-tapped request create one attempt. The answer carries the order. */
     createPayment: (req: CreatePaymentRequest, idempotencyKey: string) =>
-      call<PaymentAction>('POST', '/api/payments', req, { 'Idempotency-Key': idempotencyKey }),
+      call<CreatePaymentResponse>('POST', '/api/payments', req, { 'Idempotency-Key': idempotencyKey }),
     createMiniProgramSession: (code: string) => call<MiniProgramSessionResponse>('POST', '/api/mp/session', { code }),
     createDemoOrder: (req: DemoOrderRequest = {}) => call<DemoOrderResponse>('POST', '/api/demo/orders', req),
     eventsUrl: (orderNo: string) => `${options.baseUrl}/api/orders/${enc(orderNo)}/events`,

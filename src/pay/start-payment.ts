@@ -1,4 +1,4 @@
-import type { PaymentAction } from '../../contract/api'
+import type { CreatePaymentResponse } from '../../contract/api'
 import type { PayMethod } from '../../contract/methods'
 import type { ApiClient } from '../api/client'
 import { isApiError } from '../api/errors'
@@ -28,7 +28,7 @@ export interface StartPaymentInput {
  * Asks the server how to pay (`POST /api/payments`); rejects with the ApiError. One Idempotency-Key per payment
  * intention: a retry after a retryable failure is the same request, a new method or a fresh OAuth code is a new one.
  */
-export async function startPayment(deps: StartPaymentDeps, pending: PendingKey, input: StartPaymentInput): Promise<PaymentAction> {
+export async function startPayment(deps: StartPaymentDeps, pending: PendingKey, input: StartPaymentInput): Promise<CreatePaymentResponse> {
   const { method, ...extra } = input
   if (!pending.current || pending.current.method !== method || extra.wechatCode || extra.alipayAuthCode)
     pending.current = { method, key: deps.newKey() }
@@ -36,7 +36,7 @@ export async function startPayment(deps: StartPaymentDeps, pending: PendingKey, 
   try {
     const oauthState = extra.oauthState ?? (method === 'wechat_jsapi' || method === 'alipay_app' ? newOAuthState() : undefined)
     const body = { ...extra, method, ...(oauthState ? { oauthState } : {}) }
-    let action: PaymentAction
+    let action: CreatePaymentResponse
     if (method === 'wechat_mp' && deps.ensureSession) {
       await deps.ensureSession()
       try {

@@ -113,13 +113,32 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
   }
 
-  async function request(method: PayMethod, extra: Omit<StartPaymentInput, 'orderNo' | 'method'> = {}): Promise<void> {
+  /** Takes the order from a payment's answer when the page has none yet (see `init`). */
+  function takeOrder(view: OrderView): void {
+    order.value = view
+    choice.value = choosePayMethods(need().env, view.methods)
+    selected.value ??= choice.value?.options[0]
+  }
+
+  /**
+   * Asks for a payment and carries out its next step. `first`: the page has no order yet and asks for the payment
+   * before it (a desktop browser's QR code); a refusal then answers false instead of showing a notice, and the page
+   * loads the order the usual way.
+   */
+  async function request(method: PayMethod, extra: Omit<StartPaymentInput, 'orderNo' | 'method'> = {}, first = false): Promise<boolean> {
     const d = need()
     busy.value = true
     notice.value = undefined
-    phase.value = 'starting'
+    if (!first)
+      phase.value = 'starting'
     try {
       const action = await startPayment({ api: d.api, newKey: d.newKey, ensureSession: d.miniProgram?.ensureSession }, pendingKey, { orderNo: orderNo.value, method, ...extra })
+      if (first) {
+        if (!action.order)
+          await loadOrder()
+        else
+          takeOrder(action.order)
+      }
       const step = await runNextAction(action, {
         orderNo: orderNo.value,
         method,
@@ -135,14 +154,18 @@ export const useCheckoutStore = defineStore('checkout', () => {
       else if (step.kind === 'react') {
         react(step.reaction)
       }
+      return true
     }
     catch (e) {
+      if (first)
+        return false
       if (isApiError(e) && e.code === 'oauth_code_invalid' && d.oauth && e.authorizeUrl && mayReauthorize(d.oauth, orderNo.value)) {
         phase.value = 'authorizing'
         beginAuthorization(d.oauth, e.authorizeUrl)
-        return
+        return true
       }
       react(reactToError(e))
+      return true
     }
     finally {
       busy.value = false
@@ -182,7 +205,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
       phase.value = 'handoff'
       return (need().handoff?.(orderNo.value) ?? Promise.resolve()).catch(e => react(reactToError(e)))
     }
-    inflight = request(option.method).finally(() => {
+    inflight = request(option.method).then(() => {}).finally(() => {
       inflight = undefined
     })
     return inflight
@@ -226,6 +249,11 @@ export const useCheckoutStore = defineStore('checkout', () => {
         await loadOrder()
       return
     }
+    // A desktop browser shows a QR code (choose.ts), WeChat's when the order allows it: ask for it at once, and take
+    // the order from the answer, so the code is one request away. A refusal (paid, expired, WeChat Pay not allowed)
+    // goes the usual way: the order first, then what it allows.
+    if (d.env.kind === 'desktop-browser' && await request('wechat_native', {}, true))
+      return
     await loadOrder()
     if (phase.value !== 'ready')
       return

@@ -93,8 +93,12 @@ test.describe('page weight budget', () => {
       }
       return false
     })).toBe(true)
-    const s = summarizeWeight(await recorder.stop())
+    const entries = await recorder.stop()
+    const s = summarizeWeight(entries)
     expect(s.libraries.qrcode, 'qrcode bytes on the PC path').toBeGreaterThan(0)
+    // One API round trip before the QR code: the payment's answer carries the order (the status stream beside it
+    // is not needed to draw it).
+    expect(entries.filter(e => e.kind === 'api' && !e.path.endsWith('/events')).map(e => e.path)).toEqual(['/api/payments'])
     expect(s.libraryChunks['weixin-js-sdk']).toEqual([])
     await context.close()
   })

@@ -90,6 +90,28 @@ describe('checkout flow', () => {
     expect(second.store.notice?.key).toBe('error.oauth_failed')
   })
 
+  it('in a desktop browser the QR code is one request away: the payment\'s answer carries the order', async () => {
+    const qrcode: PaymentAction = { kind: 'qrcode', attemptId: 'a1', codeUrl: 'weixin://wxpay/bizpayurl?pr=x', expiresAt: order.expiresAt, serverTime: new Date().toISOString() }
+    const { store, deps, createPayment } = setup({ env: { ...env('desktop-browser'), mobile: false }, createPayment: async () => ({ ...qrcode, order }) })
+    await store.init('O1', deps)
+    expect(createPayment).toHaveBeenCalledTimes(1)
+    expect(createPayment.mock.calls[0]![0]).toMatchObject({ orderNo: 'O1', method: 'wechat_native' })
+    expect(deps.api.getOrder).not.toHaveBeenCalled()
+    expect(store.order).toEqual(order)
+    expect(store.phase).toBe('qrcode')
+    expect(store.qr?.codeUrl).toBe(qrcode.codeUrl)
+  })
+
+  it('in a desktop browser a refused first payment (here: the order is paid) goes the usual way, order first', async () => {
+    const { store, deps, createPayment, goToResult } = setup({ env: { ...env('desktop-browser'), mobile: false }, createPayment: failWith(() => new ApiError({ code: 'order_already_paid', status: 409, message: 'paid' })) })
+    ;(deps.api.getOrder as ReturnType<typeof vi.fn>).mockResolvedValueOnce({ ...order, status: 'paid' })
+    await store.init('O1', deps)
+    expect(createPayment).toHaveBeenCalledTimes(1)
+    expect(deps.api.getOrder).toHaveBeenCalledTimes(1)
+    expect(goToResult).toHaveBeenCalledWith('O1')
+    expect(store.notice).toBeUndefined()
+  })
+
   it('a double tap makes one request with one Idempotency-Key', async () => {
     let release!: () => void
     const gate = new Promise<void>(r => (release = r))
