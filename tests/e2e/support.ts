@@ -17,9 +17,22 @@ export const origin = E2E_ORIGIN
 const host = new URL(E2E_ORIGIN).host
 
 /** A browser context that looks like `ua` and can reach nothing but the server under test. */
-export async function newContext(browser: Browser, ua: string, opts: { bridge?: boolean, outcome?: { wechat?: string, alipay?: string } } = {}): Promise<BrowserContext> {
+export async function newContext(browser: Browser, ua: string, opts: {
+  bridge?: boolean
+  outcome?: { wechat?: string, alipay?: string }
+  /** Another browser language than zh-CN, a narrower or wider window, dark mode. */
+  locale?: string
+  viewport?: { width: number, height: number }
+  colorScheme?: 'light' | 'dark'
+} = {}): Promise<BrowserContext> {
   const phone = ua !== UA.desktopChrome
-  const context = await browser.newContext({ userAgent: ua, locale: 'zh-CN', ...(phone ? PHONE : DESKTOP) })
+  const context = await browser.newContext({
+    userAgent: ua,
+    locale: opts.locale ?? 'zh-CN',
+    ...(phone ? PHONE : DESKTOP),
+    ...(opts.viewport ? { viewport: opts.viewport } : {}),
+    colorScheme: opts.colorScheme ?? 'light',
+  })
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url())
     return url.host === host ? route.continue() : route.abort()
