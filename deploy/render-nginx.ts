@@ -8,7 +8,8 @@
  * Options: --server-name, --root, --upstream (repeat per process), --listen (default "443 ssl http2" with TLS,
  * "80" without), --tls-cert/--tls-key, --access-log (default /var/log/nginx/uni-cashier.access.log),
  * --payments-per-minute (default 60 per client IP; 0 = no nginx limit), --streams-per-ip and --streams-per-order (event
- * streams open at once; default 50 and 20, 0 = no nginx limit), --sandbox host:port (sandbox mode only).
+ * streams open at once; default 50 and 20, 0 = no nginx limit), --logo-url (MERCHANT_LOGO_URL when it is an https URL:
+ * its origin joins the cashier's CSP img-src, as the server's own CSP does), --sandbox host:port (sandbox mode only).
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -32,6 +33,8 @@ export interface NginxSiteOptions {
   streamsPerOrder?: number
   /** host:port of a standalone sandbox (`tsx sandbox/main.ts`) to expose under /sandbox/. */
   sandbox?: string
+  /** MERCHANT_LOGO_URL when it is an https URL: its origin is allowed in the cashier's CSP img-src. */
+  logoUrl?: string
   /** Raw nginx text inserted among the server's locations. */
   extraLocations?: string
 }
@@ -49,6 +52,22 @@ function hostPort(name: string, value: string): string {
   if (!/^(?:[\w.-]+|\[[\da-f:]+\]):\d{1,5}$/i.test(value))
     throw new Error(`nginx template: ${name} must be host:port, got ${JSON.stringify(value)}`)
   return value
+}
+
+/** The origin of an https logo URL, for the CSP; a path on the server needs none. */
+function logoOrigin(url: string | undefined): string {
+  if (!url || url.startsWith('/'))
+    return ''
+  let u: URL
+  try {
+    u = new URL(url)
+  }
+  catch {
+    throw new Error(`nginx template: --logo-url must be an https URL or a path, got ${JSON.stringify(url)}`)
+  }
+  if (u.protocol !== 'https:')
+    throw new Error(`nginx template: --logo-url must be an https URL or a path, got ${JSON.stringify(url)}`)
+  return ` ${safe('logo origin', u.origin)}`
 }
 
 export function renderNginxSite(template: string, o: NginxSiteOptions): string {
@@ -73,6 +92,7 @@ export function renderNginxSite(template: string, o: NginxSiteOptions): string {
     STREAMS_PER_IP: String(Math.max(0, Math.floor(o.streamsPerIp ?? 0))),
     STREAMS_PER_ORDER: String(Math.max(0, Math.floor(o.streamsPerOrder ?? 0))),
     SANDBOX_SERVER: o.sandbox ? hostPort('sandbox', o.sandbox) : '',
+    LOGO_ORIGIN: logoOrigin(o.logoUrl),
   }
   // The template's header explains how to fill it; the rendered file gets a one-line note instead.
   const body = template.slice(template.indexOf('\n\n') + 2)
@@ -110,6 +130,7 @@ function cli(argv: string[]): void {
       'streams-per-ip': { type: 'string', default: '50' },
       'streams-per-order': { type: 'string', default: '20' },
       'sandbox': { type: 'string' },
+      'logo-url': { type: 'string', default: process.env.MERCHANT_LOGO_URL },
     },
   })
   const need = (name: 'server-name' | 'root'): string => {
@@ -141,6 +162,7 @@ function cli(argv: string[]): void {
     streamsPerIp,
     streamsPerOrder,
     sandbox: values.sandbox,
+    logoUrl: values['logo-url'] || undefined,
   }))
 }
 

@@ -161,4 +161,13 @@ describe.skipIf(scaleTestsSkipped())('deploy/nginx.conf in front of stub process
     expect(locations.match(/add_header/g)?.length).toBe(1) // Retry-After on the 429 page
     expect(() => renderNginxSite(readNginxTemplate(), { serverName: 'x; include /etc/passwd', listen: '80', cashierRoot: '/srv', upstreams: ['127.0.0.1:1'], accessLog: '/tmp/a' })).toThrow(/SERVER_NAME/)
   })
+
+  it('lets an https merchant logo\'s origin into the cashier\'s img-src, and nothing else', () => {
+    const base = { serverName: 'pay.example.com', listen: '80', cashierRoot: '/srv', upstreams: ['127.0.0.1:1'], accessLog: '/tmp/a' }
+    expect(renderNginxSite(readNginxTemplate(), base)).toContain('img-src \'self\' data: blob:; ')
+    expect(renderNginxSite(readNginxTemplate(), { ...base, logoUrl: '/logo.svg' })).toContain('img-src \'self\' data: blob:; ')
+    expect(renderNginxSite(readNginxTemplate(), { ...base, logoUrl: 'https://cdn.example.com/shop/logo.svg?v=2' })).toContain('img-src \'self\' data: blob: https://cdn.example.com; ')
+    expect(() => renderNginxSite(readNginxTemplate(), { ...base, logoUrl: 'http://cdn.example.com/logo.svg' })).toThrow(/logo-url/)
+    expect(() => renderNginxSite(readNginxTemplate(), { ...base, logoUrl: 'javascript:alert(1)' })).toThrow(/logo-url/)
+  })
 })
