@@ -5,6 +5,7 @@
  */
 import type { Result } from 'autocannon'
 import autocannon from 'autocannon'
+import { mapLimit } from '../tests/helpers/pool'
 import { createNativePayment, createOrder } from './lib/browser'
 import { envNumber, formatTable, progress, round } from './lib/common'
 import { startHello, startProduct } from './lib/processes'
@@ -62,19 +63,6 @@ export function figures(name: string, r: Result): CannonFigures {
     errors: r.errors,
     statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
   }
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = Array.from({ length: items.length })
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!, i)
-    }
-  }))
-  return out
 }
 
 async function providerQueries(sandboxOrigin: string): Promise<number> {

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import { kb, libraryMarkerProblems, recordWeight, summarizeWeight } from '../../bench/lib/weight'
-import { createOrder, newContext, origin, UA } from './support'
+import { createOrder, newContext, origin, qrDrawn, UA } from './support'
 
 /**
  * Page weight budget (byte counts only, no timings). Accounting as in `npm run bench` (bench/lib/weight.ts): every
@@ -85,14 +85,7 @@ test.describe('page weight budget', () => {
     const { orderNo } = await createOrder()
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
     await expect(page.getByTestId('qr-canvas')).toBeVisible()
-    await expect.poll(() => page.getByTestId('qr-canvas').evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-      for (let i = 0; i < d.length; i += 4) {
-        if (d[i + 3]! > 200 && d[i]! < 50)
-          return true
-      }
-      return false
-    })).toBe(true)
+    await qrDrawn(page)
     const entries = await recorder.stop()
     const s = summarizeWeight(entries)
     expect(s.libraries.qrcode, 'qrcode bytes on the PC path').toBeGreaterThan(0)

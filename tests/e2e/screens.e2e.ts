@@ -4,7 +4,7 @@ import path from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import { expect, test } from '@playwright/test'
 import { E2E_PORT } from '../../playwright.config'
-import { createOrder, newContext, origin, sandbox, UA } from './support'
+import { createOrder, newContext, origin, qrDrawn, sandbox, UA } from './support'
 
 /**
  * Every state of every path, as the customer sees it: a PNG of each in tests/artifacts/screens/ (zh-Hans and en,
@@ -60,17 +60,6 @@ async function settle(page: Page): Promise<void> {
   await page.evaluate(() => document.fonts.ready.then(() => undefined))
   await page.waitForFunction(() => Array.from(document.querySelectorAll('uni-image > div')).every(d => getComputedStyle(d).backgroundImage !== 'none'), undefined, { timeout: 5000 }).catch(() => {})
   await page.waitForTimeout(150)
-}
-
-async function qrDrawn(page: Page): Promise<void> {
-  await expect.poll(() => page.getByTestId('qr-canvas').evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-    for (let i = 0; i < d.length; i += 4) {
-      if (d[i + 3]! > 200 && d[i]! < 50)
-        return true
-    }
-    return false
-  })).toBe(true)
 }
 
 /** Saves the screen, runs axe on it, and (for the few baselines) compares it with the committed picture. */

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
+import { expect } from '@playwright/test'
 import { E2E_ORIGIN } from '../../playwright.config'
 
 /** Real user agents (see tests/fixtures/user-agents.json for their sources). */
@@ -98,4 +99,16 @@ export async function saveScreen(page: Page, name: string): Promise<void> {
   const dir = path.resolve('tests/artifacts')
   mkdirSync(dir, { recursive: true })
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true })
+}
+
+/** Waits until the QR canvas has dark pixels drawn on it. */
+export async function qrDrawn(page: Page): Promise<void> {
+  await expect.poll(() => page.getByTestId('qr-canvas').evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3]! > 200 && d[i]! < 50)
+        return true
+    }
+    return false
+  })).toBe(true)
 }

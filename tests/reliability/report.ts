@@ -23,18 +23,7 @@ export function printTable(title: string, rows: ReliabilityRow[]): void {
   writeFileSync(path.join(dir, `reliability-${title.toLowerCase().replace(/\W+/g, '-')}.json`), `${JSON.stringify(rows, null, 2)}\n`)
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = Array.from({ length: items.length })
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!, i)
-    }
-  }))
-  return out
-}
+export { mapLimit as pool } from '../helpers/pool'
 
 /** The size of the load scenarios: modest in `npm test`, RELIABILITY_N=1000 for the full run. */
 export const N = Number(process.env.RELIABILITY_N ?? 200)
