@@ -200,7 +200,10 @@ test.describe('PWA shell: installable in browsers', () => {
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}`)
     const action = await (await created).json() as { kind: string, codeUrl: string }
     expect(action.kind).toBe('qrcode')
+    // The order itself loaded before going offline (the pending card can show before it has).
+    const loaded = page.waitForResponse(r => new URL(r.url()).pathname === `/api/orders/${orderNo}` && r.ok())
     await page.goto(`/#/pages/result/result?orderNo=${orderNo}`)
+    await loaded
     await expect(page.getByTestId('result-pending')).toBeVisible()
 
     await context.setOffline(true)
