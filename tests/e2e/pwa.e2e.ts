@@ -149,6 +149,10 @@ test.describe('PWA shell: installable in browsers', () => {
     expect(checkout?.fromServiceWorker()).toBe(true)
     await expect(page.getByTestId('offline-notice')).toContainText('You are offline')
     await expect(page.getByTestId('offline-notice')).toContainText('Your order is safe')
+    // The order could not load; the offline notice says why, so no "network failed" notice or retry button repeats it.
+    await expect(page.locator('.checkout[data-phase=error]')).toBeAttached()
+    await expect(page.getByTestId('notice')).toBeHidden()
+    await expect(page.getByRole('button', { name: 'Try again' })).toBeHidden()
     await screen(page, 'pwa-offline-checkout-phone-en')
 
     // The API is never answered from a cache: offline, it fails.
