@@ -21,6 +21,7 @@ import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
 import { MERCHANT_PREFIX, merchantRoutes, registerMerchantWebhooks } from './routes/merchant'
 import { notifyRoutes } from './routes/notify'
+import { orderEventRoutes } from './routes/order-events'
 import { orderRoutes } from './routes/orders'
 import { paymentRoutes } from './routes/payments'
 import { sessionRoutes } from './routes/sessions'
@@ -117,6 +118,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   app.use('/api/orders/:orderNo/events', statusLimiter)
 
   app.route('/', orderRoutes(s))
+  app.route('/', orderEventRoutes(s))
   app.route('/', paymentRoutes(s))
   app.route('/', sessionRoutes(s))
   app.route('/', demoRoutes(s))
