@@ -77,6 +77,10 @@ export interface ServerConfig {
   returnUrlHosts: string[]
   /** Seconds between provider queries for one pending order (lost notifications heal on read). */
   reconcileAfterSeconds: number
+  /** Provider queries (healing lost notifications) this process starts per second at most; 0 = no limit. */
+  providerQueriesPerSecond: number
+  /** Provider queries under way at once in this process; 0 = no limit. */
+  providerQueryConcurrency: number
   /** Seconds a Native/precreate QR code stays valid at most. */
   qrTtlSeconds: number
   merchantName: string
@@ -394,6 +398,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map(s => s.trim().replace(/\/+$/, '')).filter(Boolean),
     returnUrlHosts: (env.RETURN_URL_HOSTS ?? '').split(',').map(s => s.trim().toLowerCase()).filter(Boolean),
     reconcileAfterSeconds: num(env, 'RECONCILE_AFTER_SECONDS', 3),
+    providerQueriesPerSecond: int(env, 'PROVIDER_QUERIES_PER_SECOND', 20),
+    providerQueryConcurrency: int(env, 'PROVIDER_QUERY_CONCURRENCY', 4),
     qrTtlSeconds: int(env, 'QR_TTL_SECONDS', 7200, 30),
     merchantName: env.MERCHANT_NAME || (live ? '' : 'uni-cashier 演示商户'),
     merchantLogoUrl: logoUrl(env, 'MERCHANT_LOGO_URL'),

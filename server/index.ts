@@ -15,6 +15,8 @@ import { syncConfiguredEndpoints } from './events/endpoints'
 import { startBackground } from './jobs/background'
 import { createLogger } from './logger'
 import { ensureSandboxApiKey } from './merchant/api-keys'
+import { ProviderQueryQueue } from './orders/provider-queries'
+import { reconcileKept } from './orders/reconcile'
 import { createStatusBus } from './orders/status-bus'
 import { OrderTransitions } from './orders/transitions'
 import { createProviders } from './providers/registry'
@@ -96,11 +98,19 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
 
   const providers = createProviders(config)
   const transitions = new OrderTransitions(db, log, { publicUrl: config.publicUrl, autoRefundDuplicates: config.autoRefundDuplicates, latePayments: config.latePayments })
+  const reconcileDeps = { db, config, log, transitions, providers }
+  const providerQueries = new ProviderQueryQueue(orderNo => reconcileKept(reconcileDeps, bus.cache, orderNo), {
+    perSecond: config.providerQueriesPerSecond,
+    concurrency: config.providerQueryConcurrency,
+    maxQueued: 10_000,
+    onError: (e, orderNo) => log.warn({ orderNo, err: (e as Error).message }, 'querying the provider about an order failed; a later read asks again'),
+  })
   const services: Services = {
     config,
     db,
     log,
     bus,
+    providerQueries,
     sessions,
     transitions,
     providers,
@@ -139,6 +149,7 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
         ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
       admin.remove()
+      providerQueries.close()
       await background.stop()
       await sandbox?.close()
       await bus.close()

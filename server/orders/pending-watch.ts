@@ -1,26 +1,19 @@
 /**
- * Keeps asking the provider about orders that have live SSE listeners in this process: one timer per
- * order however many streams watch it (the claim in reconcileOrder then keeps it to one provider query
- * per interval across processes). Changes reach the streams through the status bus, not from here.
+ * Keeps asking the provider about orders that have live SSE listeners in this process: one timer per order however
+ * many streams watch it, which asks the background queue (provider-queries.ts) for a query every interval; the claim
+ * in reconcileOrder then keeps it to one provider query per interval across processes. Changes reach the streams
+ * through the status bus, not from here.
  */
 export class PendingOrderWatch {
   private readonly watched = new Map<string, { count: number, timer: ReturnType<typeof setInterval> }>()
 
-  constructor(private readonly tick: (orderNo: string) => Promise<unknown>, private readonly intervalMs: number, private readonly onError: (e: unknown) => void = () => {}) {}
+  constructor(private readonly tick: (orderNo: string) => void, private readonly intervalMs: number) {}
 
   /** Watches `orderNo` until the returned release is called (once per listener). */
   add(orderNo: string): () => void {
     let entry = this.watched.get(orderNo)
     if (!entry) {
-      let running = false
-      const timer = setInterval(() => {
-        if (running)
-          return
-        running = true
-        this.tick(orderNo).catch(this.onError).finally(() => {
-          running = false
-        })
-      }, this.intervalMs)
+      const timer = setInterval(() => this.tick(orderNo), this.intervalMs)
       timer.unref?.()
       entry = { count: 0, timer }
       this.watched.set(orderNo, entry)

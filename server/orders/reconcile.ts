@@ -1,6 +1,6 @@
 /**
- * Keeping our orders true to what the providers say: queries that heal lost notifications (on read, bounded and
- * claimed so that one process asks), and closing — which always asks first, closes only what the provider confirms
+ * Keeping our orders true to what the providers say: queries that heal lost notifications (asked for by reads, run
+ * in the background, bounded and claimed so that one process asks), and closing — which always asks first, closes only what the provider confirms
  * closed, and turns a payment found on the way into a paid order (or, for an order no longer pending, a duplicate
  * payment that is recorded, refunded and announced).
  */
@@ -8,6 +8,7 @@ import type { ServerConfig } from '../config'
 import type { Db } from '../db'
 import type { Logger } from '../logger'
 import type { Providers } from '../providers/registry'
+import type { OrderStatusCache } from './status-cache'
 import type { OrderTransitions } from './transitions'
 import type { OrderRow } from './views'
 import { sql } from 'kysely'
@@ -159,6 +160,21 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
       await expireOrder(deps, orderNo)
   }
   return deps.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
+}
+
+/**
+ * The background query of a status read or a held stream (server/orders/provider-queries.ts): skipped when the order
+ * kept in `cache` is not due (a notification or another query got there first); otherwise reconcileOrder, and the row
+ * it ends with is kept, so that reads answer from it (with the new `reconciled_at`, when another process claimed).
+ */
+export async function reconcileKept(deps: ReconcileDeps, cache: OrderStatusCache, orderNo: string): Promise<void> {
+  const kept = cache.get(orderNo)
+  if (kept && Date.now() < kept.dueAt)
+    return
+  const token = cache.begin()
+  const row = await reconcileOrder(deps, orderNo)
+  if (row)
+    cache.put(row, token)
 }
 
 /**

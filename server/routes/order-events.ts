@@ -6,7 +6,6 @@ import { clientIp } from '../http/request'
 import { errorResponses, OrderNoParam } from '../http/schemas'
 import { EventStreams } from '../orders/event-streams'
 import { PendingOrderWatch } from '../orders/pending-watch'
-import { reconcileOrder } from '../orders/reconcile'
 import { toStatusView } from '../orders/views'
 import { loadOrder } from './order-load'
 
@@ -27,11 +26,7 @@ const eventsRoute = createRoute({
 /** `GET /api/orders/{no}/events`: the order's status as server-sent events, held open until a final status. */
 export function orderEventRoutes(s: Services) {
   const app = new OpenAPIHono()
-  const watch = new PendingOrderWatch(
-    orderNo => reconcileOrder(s, orderNo),
-    s.config.reconcileAfterSeconds * 1000,
-    e => s.log.warn({ err: (e as Error).message }, 'reconciling a watched order failed'),
-  )
+  const watch = new PendingOrderWatch(orderNo => s.providerQueries.request(orderNo), s.config.reconcileAfterSeconds * 1000)
   const streams = new EventStreams(s.bus, watch, {
     heartbeatMs: HEARTBEAT_MS,
     onError: (e, orderNo) => s.log.warn({ orderNo, err: (e as Error).message }, 'status stream failed'),

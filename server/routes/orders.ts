@@ -2,7 +2,7 @@ import type { OrderRow } from '../orders/views'
 import type { Services } from '../services'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { errorResponses, Order, OrderNoParam, StatusView } from '../http/schemas'
-import { isReconcileDue, reconcileOrder } from '../orders/reconcile'
+import { isReconcileDue } from '../orders/reconcile'
 import { toOrderView, toStatusView } from '../orders/views'
 import { loadOrder } from './order-load'
 
@@ -22,8 +22,8 @@ const statusRoute = createRoute({
   method: 'get',
   path: '/api/orders/{orderNo}/status',
   tags: ['orders'],
-  summary: 'Whether the order is paid — asks the provider when the answer may be stale',
-  description: 'When the order is pending and the provider was last asked more than a few seconds ago, the server queries the provider before answering, so a lost notification heals on read.',
+  summary: 'Whether the order is paid — and, when the answer may be stale, has the provider asked',
+  description: 'When the order is pending and the provider was last asked more than a few seconds ago (RECONCILE_AFTER_SECONDS), the read answers at once and the server queries the provider in the background (at most PROVIDER_QUERIES_PER_SECOND per process), so a lost notification heals: a later read, or the event stream, carries the answer.',
   request: { params: z.object({ orderNo: OrderNoParam }) },
   responses: {
     200: { description: 'Current status', content: { 'application/json': { schema: StatusView } } },
@@ -35,28 +35,20 @@ export function orderRoutes(s: Services) {
   const app = new OpenAPIHono()
   const cache = s.bus.cache
 
-  // A status read that must go to the database (the order is not kept, or is due for a provider query) is shared by
-  // the reads of that order arriving meanwhile, unless a notification came in between (they then read afresh).
+  // A read of an order that is not kept goes to the database; the reads of that order arriving meanwhile share it,
+  // unless a notification came in between (they then read afresh).
   const reading = new Map<string, { token: number, row: Promise<OrderRow> }>()
-  async function statusRow(orderNo: string): Promise<OrderRow> {
-    const now = Date.now()
-    const kept = cache.get(orderNo, now)
-    if (kept && now < kept.dueAt)
-      return kept.row
+  async function read(orderNo: string): Promise<OrderRow> {
     const token = cache.begin()
     const shared = reading.get(orderNo)
     if (shared && token >= 0 && shared.token === token)
       return shared.row
     const entry = {
       token,
-      row: (async () => {
-        let row = kept?.row ?? await loadOrder(s, orderNo)
-        // Nobody (in any process) asked the provider for a while: ask now, so a lost notification heals on read.
-        if (isReconcileDue(row, s.config.reconcileAfterSeconds))
-          row = (await reconcileOrder(s, orderNo)) ?? row
+      row: loadOrder(s, orderNo).then((row) => {
         cache.put(row, token)
         return row
-      })(),
+      }),
     }
     reading.set(orderNo, entry)
     try {
@@ -66,6 +58,25 @@ export function orderRoutes(s: Services) {
       if (reading.get(orderNo) === entry)
         reading.delete(orderNo)
     }
+  }
+
+  /**
+   * The order for a status read: kept in this process or read. When nobody (in any process) asked the provider for a
+   * while, a background query is asked for, so a lost notification heals: this read answers with what we know now,
+   * and the provider's answer reaches the next read (or the event stream) through the status bus.
+   */
+  async function statusRow(orderNo: string): Promise<OrderRow> {
+    const now = Date.now()
+    const kept = cache.get(orderNo, now)
+    if (kept) {
+      if (now >= kept.dueAt)
+        s.providerQueries.request(orderNo)
+      return kept.row
+    }
+    const row = await read(orderNo)
+    if (isReconcileDue(row, s.config.reconcileAfterSeconds, now))
+      s.providerQueries.request(orderNo)
+    return row
   }
 
   app.openapi(getOrderRoute, async (c) => {

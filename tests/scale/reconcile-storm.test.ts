@@ -42,7 +42,9 @@ describe.skipIf(scaleTestsSkipped())('reconciliation storm across two processes'
   let stack: Stack
 
   beforeAll(async () => {
-    stack = await startStack({ reconcileAfterSeconds: RECONCILE_AFTER_SECONDS })
+    // No per-process bound on provider queries (rate and concurrency 0): what is tested here is the claim that keeps
+    // two processes to one query per order per R, so every due read gets its background query at once.
+    stack = await startStack({ reconcileAfterSeconds: RECONCILE_AFTER_SECONDS, env: { PROVIDER_QUERIES_PER_SECOND: '0', PROVIDER_QUERY_CONCURRENCY: '0' } })
   })
 
   afterAll(async () => {

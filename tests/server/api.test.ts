@@ -213,6 +213,26 @@ describe('weChat Pay through the sandbox', () => {
       await setFaults(null)
     }
   })
+
+  it('a status read never waits for the provider: it answers with what it knows, and the query it asked for heals a later read', async () => {
+    await setFaults({ dropNotifyRate: 1 })
+    try {
+      const orderNo = await demoOrder()
+      const res = await pay(orderNo, 'wechat_native')
+      await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+      // The provider now takes a second to answer a query: a read that waited for it would say paid.
+      await setFaults({ dropNotifyRate: 1, slowApiMs: 1000 })
+      const first = await server.call('GET', `/api/orders/${orderNo}/status`)
+      expect(first.status).toBe(200)
+      expect(first.json.status).toBe('pending')
+      const healed = await eventually(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 6000)
+      expect(healed.json.status).toBe('paid')
+      expect(paidEvents.filter(e => e.orderNo === orderNo)).toHaveLength(1)
+    }
+    finally {
+      await setFaults(null)
+    }
+  })
 })
 
 describe('notifications: forged, probed, stale and replayed ones change nothing', () => {
