@@ -5,11 +5,13 @@ import type { Logger } from '../logger'
 import type { OrderRow } from '../orders/views'
 import type { Providers } from '../providers/registry'
 import type { SessionRow, SessionStore } from '../sessions/store'
+import type { AlongsideWrite } from './idempotency'
+import type { KnownAttempt } from './payable'
 import { HttpError } from '../http/errors'
 import { ProviderError } from '../providers/errors'
 import { markAttemptFailed, openAttempt, storeAction } from './attempts'
 import { providerFailure } from './errors'
-import { loadPayable } from './payable'
+import { loadPayable, readAttempts } from './payable'
 import { identifyPayer } from './payer'
 import { checkoutUrl, resultUrl } from './urls'
 
@@ -34,10 +36,11 @@ const REDIRECT_REUSE_MS = 4 * 60_000
  * Before a new attempt: the open attempt of the same method (and payer) is handed out again while it is valid — the
  * same QR code, the same prepay — so a reload or a second device does not open a second provider order; every
  * other open attempt is closed at its provider first (and a payment found there means the order is paid now).
- * Returns the action to hand out again, or undefined to go on with a new attempt.
+ * Returns the action to hand out again, or undefined to go on with a new attempt. `known`: the order's attempts as
+ * read with the order (loadPayable), newest first.
  */
-async function settleEarlierAttempts(deps: PaymentDeps, orderNo: string, method: CreatePaymentRequest['method'], payerId: string | undefined, idempotencyKey: string | undefined): Promise<PaymentAction | undefined> {
-  const open = await deps.db.selectFrom('payment_attempts').selectAll().where('order_no', '=', orderNo).where('status', '=', 'open').orderBy('created_at', 'desc').execute()
+async function settleEarlierAttempts(deps: PaymentDeps, orderNo: string, known: readonly KnownAttempt[], method: CreatePaymentRequest['method'], payerId: string | undefined, idempotencyKey: string | undefined): Promise<PaymentAction | undefined> {
+  const open = known.filter(a => a.status === 'open')
   const now = Date.now()
   let stillOpen = 0
   for (const a of open) {
@@ -84,6 +87,11 @@ export interface PaymentResult {
   order: OrderRow
   /** Set when the request starts an authorisation in a browser without a session: the state its cookie keeps. */
   pendingState?: string
+  /**
+   * Set when a new (or retried) attempt got its action: the write that keeps the action with the attempt, which the
+   * caller makes with the stored response of the request (withIdempotency's `alongside`).
+   */
+  storeAction?: AlongsideWrite
 }
 
 /** The payer id a method needs: web OAuth (JSAPI, Alipay in-app), the mini program's session, or none. */
@@ -105,15 +113,17 @@ async function payerFor(deps: PaymentDeps, req: CreatePaymentRequest, ctx: Payme
 
 /** Creates one payment attempt for an order: the amount always comes from the order row. */
 export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest, ctx: PaymentContext): Promise<PaymentResult> {
-  const { order, adapter } = await loadPayable(deps, req.orderNo, req.method)
+  const { order, adapter, attempts } = await loadPayable(deps, req.orderNo, req.method, ctx.idempotencyKey)
   const payer = await payerFor(deps, req, ctx, adapter.identity(req.method))
   if ('action' in payer)
     return { action: payer.action, pendingState: payer.pendingState, order }
 
-  const earlier = await settleEarlierAttempts(deps, order.order_no, req.method, payer.payerId, ctx.idempotencyKey)
+  // An OAuth code was exchanged at the provider meanwhile: another request may have opened an attempt since.
+  const known = 'newSession' in payer && payer.newSession ? await readAttempts(deps.db, order.order_no, ctx.idempotencyKey) : attempts
+  const earlier = await settleEarlierAttempts(deps, order.order_no, known, req.method, payer.payerId, ctx.idempotencyKey)
   if (earlier)
     return { action: earlier, order }
-  const attempt = await openAttempt(deps.db, { order, method: req.method, provider: adapter.name, payerId: payer.payerId, idempotencyKey: ctx.idempotencyKey, ttlSeconds: deps.config.qrTtlSeconds })
+  const attempt = await openAttempt(deps.db, { order, method: req.method, provider: adapter.name, payerId: payer.payerId, idempotencyKey: ctx.idempotencyKey, ttlSeconds: deps.config.qrTtlSeconds, known })
   const base = deps.config.publicUrl
   let action: PaymentAction
   try {
@@ -134,7 +144,6 @@ export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest
     }
     throw e
   }
-  await storeAction(deps.db, attempt.id, action)
   deps.log.info({ orderNo: order.order_no, outTradeNo: attempt.outTradeNo, method: req.method }, 'payment attempt created')
-  return { action, order }
+  return { action, order, storeAction: storeAction(attempt.id, action) }
 }

@@ -1,9 +1,21 @@
+import type { QueryCreator, UpdateQueryBuilder, UpdateResult } from 'kysely'
 import type { Db } from '../db'
+import type { Database } from '../db/schema'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HttpError } from '../http/errors'
 
 export interface StoredResponse { status: number, body: unknown }
+
+/**
+ * An update that belongs with a response (a payment attempt's action): made as a data-modifying WITH of the statement
+ * that stores the response or frees the key, so both land together in one statement.
+ */
+// The tables are left open (any): the write may update any table; only its shape (an UPDATE without RETURNING) is fixed.
+export type AlongsideWrite = (qc: QueryCreator<Database>) => UpdateQueryBuilder<Database, any, any, UpdateResult>
+
+/** What the work of withIdempotency answers: the response, and the write to make with it, if any. */
+export interface WorkResult extends StoredResponse { alongside?: AlongsideWrite }
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\w-]{8,128}$/
 
@@ -25,12 +37,14 @@ export function requestHash(parts: unknown): string {
  * Runs `work` once per Idempotency-Key: a replay with the same request gets the stored response,
  * a concurrent duplicate waits for the first to finish, the same key with a different request is a 409.
  * Only successful responses and final refusals are stored; retryable failures free the key.
+ * A write the work hands back (`alongside`) is made in the statement that stores the response (or frees the key);
+ * if that statement fails, the key is freed, as when the work itself fails.
  */
 export async function withIdempotency(
   db: Db,
   key: string,
   hash: string,
-  work: () => Promise<StoredResponse>,
+  work: () => Promise<WorkResult>,
   isFinal: (r: StoredResponse) => boolean,
 ): Promise<StoredResponse> {
   for (let round = 0; round < 100; round++) {
@@ -41,21 +55,28 @@ export async function withIdempotency(
       .executeTakeFirst()
     if (inserted) {
       let response: StoredResponse
+      let alongside: AlongsideWrite | undefined
       try {
-        response = await work()
+        ({ alongside, ...response } = await work())
       }
       catch (e) {
         await db.deleteFrom('idempotency_keys').where('key', '=', key).execute()
         throw e
       }
-      if (isFinal(response)) {
-        await db.updateTable('idempotency_keys')
-          .set({ response_status: response.status, response_body: JSON.stringify(response.body) })
-          .where('key', '=', key)
-          .execute()
+      // The WITH only adds a name the statement never reads: the statement itself is one on Database.
+      const qc = alongside ? db.with('alongside', alongside) as unknown as QueryCreator<Database> : db
+      const finish = isFinal(response)
+        ? qc.updateTable('idempotency_keys')
+            .set({ response_status: response.status, response_body: JSON.stringify(response.body) })
+            .where('key', '=', key)
+        : qc.deleteFrom('idempotency_keys').where('key', '=', key)
+      try {
+        await finish.execute()
       }
-      else {
-        await db.deleteFrom('idempotency_keys').where('key', '=', key).execute()
+      catch (e) {
+        if (alongside)
+          await db.deleteFrom('idempotency_keys').where('key', '=', key).execute()
+        throw e
       }
       return response
     }

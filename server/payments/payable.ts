@@ -1,18 +1,46 @@
+import type { Expression, RawBuilder } from 'kysely'
 import type { PayMethod } from '../../contract/api'
 import type { Db } from '../db'
 import type { OrderRow } from '../orders/views'
 import type { Providers } from '../providers/registry'
 import type { ProviderAdapter } from '../providers/types'
+import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { HttpError } from '../http/errors'
 
 /**
- * The order, if it can be paid now with `method`, and the provider that serves the method; otherwise the error the
- * cashier shows (404 unknown, 409 paid or not payable, 410 expired, 422 method not allowed here).
+ * The attempts a payment request works with, newest first, as JSON (timestamps are ISO strings): the order's open
+ * attempts, and the attempt an earlier request with the same Idempotency-Key recorded, whatever its status.
  */
-export async function loadPayable(deps: { db: Db, providers: Providers, expire: (orderNo: string) => Promise<void> }, orderNo: string, method: PayMethod): Promise<{ order: OrderRow, adapter: ProviderAdapter }> {
-  const order = await deps.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
-  if (!order)
+function attemptsOf(db: Db, orderNo: string | Expression<string>, idempotencyKey: string | undefined) {
+  return jsonArrayFrom(db.selectFrom('payment_attempts')
+    .select(['id', 'method', 'provider', 'out_trade_no', 'status', 'action', 'payer_id', 'idempotency_key', 'expires_at', 'created_at'])
+    .where('order_no', '=', orderNo)
+    .where(eb => idempotencyKey ? eb.or([eb('status', '=', 'open'), eb('idempotency_key', '=', idempotencyKey)]) : eb('status', '=', 'open'))
+    .orderBy('created_at', 'desc'))
+}
+
+export type KnownAttempt = ReturnType<typeof attemptsOf> extends RawBuilder<(infer A)[]> ? A : never
+
+/** The same attempts read again, for a request that waited on a provider since loadPayable read them. */
+export async function readAttempts(db: Db, orderNo: string, idempotencyKey: string | undefined): Promise<KnownAttempt[]> {
+  const row = await db.selectNoFrom(attemptsOf(db, orderNo, idempotencyKey).as('attempts')).executeTakeFirstOrThrow()
+  return row.attempts
+}
+
+/**
+ * The order, if it can be paid now with `method`, and the provider that serves the method; otherwise the error the
+ * cashier shows (404 unknown, 409 paid or not payable, 410 expired, 422 method not allowed here). The order's open
+ * attempts and the attempt of this Idempotency-Key come in the same query (see attemptsOf).
+ */
+export async function loadPayable(deps: { db: Db, providers: Providers, expire: (orderNo: string) => Promise<void> }, orderNo: string, method: PayMethod, idempotencyKey?: string): Promise<{ order: OrderRow, adapter: ProviderAdapter, attempts: KnownAttempt[] }> {
+  const found = await deps.db.selectFrom('orders')
+    .selectAll('orders')
+    .select(eb => attemptsOf(deps.db, eb.ref('orders.order_no'), idempotencyKey).as('attempts'))
+    .where('order_no', '=', orderNo)
+    .executeTakeFirst()
+  if (!found)
     throw new HttpError(404, 'order_not_found', `order ${orderNo} does not exist`)
+  const { attempts, ...order } = found
   if (order.status === 'paid' || order.status === 'refunded')
     throw new HttpError(409, 'order_already_paid', 'this order is already paid')
   if (order.status === 'closed' && new Date(order.expires_at).getTime() <= Date.now())
@@ -32,5 +60,5 @@ export async function loadPayable(deps: { db: Db, providers: Providers, expire: 
   const adapter = deps.providers.forMethod(method)
   if (!adapter)
     throw new HttpError(422, 'method_not_allowed', `${method} is not configured on this server`)
-  return { order, adapter }
+  return { order, adapter, attempts }
 }

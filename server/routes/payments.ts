@@ -53,7 +53,7 @@ export function paymentRoutes(s: Services) {
         // The order comes with the action, so a checkout can start from this answer alone; a replay answers the
         // same (the order as it was when the payment started: the status stream says what happened since).
         const answer: CreatePaymentResponse = { ...result.action, order: toOrderView(result.order, s.config.merchantLogoUrl) }
-        return { status: 200, body: answer }
+        return { status: 200, body: answer, alongside: result.storeAction }
       }
       catch (e) {
         if (e instanceof HttpError && !e.extra.retryable && e.status < 500 && e.code !== 'oauth_code_invalid')
