@@ -1,7 +1,8 @@
 /**
- * 4c. Idle memory: the product started as `npm start` starts it (embedded PGlite, sandbox in-process, logging at
- * info), its RSS once ready and idle, and what it held after each start-up step (GET /api/admin/memory). Measured on
- * a first start (a new data directory: initdb runs) and on a restart of the same directory.
+ * 4c. Idle memory: the product started as `npm start` starts it (the built server under plain node, embedded PGlite,
+ * sandbox in-process, logging at info), its RSS once ready and idle, and what it held after each start-up step
+ * (GET /api/admin/memory). Measured on a first start (a new data directory: initdb runs) and on a restart of the same
+ * directory.
  */
 import type { AdminMemory } from './lib/processes'
 import { mkdtempSync, rmSync } from 'node:fs'

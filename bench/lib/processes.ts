@@ -1,10 +1,11 @@
 /**
- * Child processes the benchmarks drive: the product (`server/main.ts`, as `npm start` runs it), a bare Hono
+ * Child processes the benchmarks drive: the product (the built server, as `npm start` runs it), a bare Hono
  * server, and uni builds. Each child is ended by its own pid; nothing is looked up by name.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { buildServer as esbuildServer } from '../../server/tools/build-server'
 import { freePort, killChildrenOnSignal, run as runChild, spawnChild, waitUntil } from '../../tests/helpers/processes'
 import { fdLimits, ROOT, rssKb } from './common'
 
@@ -22,20 +23,23 @@ export interface ChildServer {
 }
 
 /**
- * Starts `node --import tsx <script>` with the soft fd limit raised to the hard one (`ulimit -n` in a shell that
- * then execs node, so the pid is node's) and waits until `readyPath` answers 200.
+ * Starts `node <script>` (a built .mjs) or `node --import tsx <script>` (TypeScript) with the soft fd limit raised
+ * to the hard one (`ulimit -n` in a shell that then execs node, so the pid is node's) and waits until `readyPath`
+ * answers 200.
  */
 async function startNodeServer(script: string, env: Record<string, string>, readyPath: string, port: number): Promise<ChildServer> {
   killChildrenOnSignal()
   const origin = `http://127.0.0.1:${port}`
   const { hard } = fdLimits()
   const raise = Number.isFinite(hard) ? `ulimit -n ${hard} 2>/dev/null; ` : ''
-  const child = spawnChild(script, '/bin/sh', ['-c', `${raise}exec "$0" "$@"`, process.execPath, '--import', 'tsx', script], {
+  const nodeArgs = script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]
+  const name = path.relative(ROOT, path.resolve(ROOT, script))
+  const child = spawnChild(name, '/bin/sh', ['-c', `${raise}exec "$0" "$@"`, process.execPath, ...nodeArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   })
   try {
-    await waitUntil(`${script} to answer ${readyPath}`, async () => {
+    await waitUntil(`${name} to answer ${readyPath}`, async () => {
       const res = await fetch(`${origin}${readyPath}`)
       return res.ok ? true : undefined
     }, { timeoutMs: 90_000, child })
@@ -81,6 +85,30 @@ export interface Product extends ChildServer {
 
 export interface MemoryStep { step: string, rssMb: number, heapUsedMb: number, externalMb: number, arrayBuffersMb: number }
 export interface AdminMemory { now: MemoryStep, heapTotalMb: number, startup: MemoryStep[] }
+
+let serverBuild: { dir: string, entry: Promise<string> } | undefined
+
+/**
+ * The server as `npm start` runs it: built from the working tree (server/tools/build-server.ts) once per benchmark
+ * run, into a directory of its own (dist/server may be rebuilt by others meanwhile). It stays inside the repository:
+ * the build imports its packages from node_modules.
+ */
+export function buildServer(): Promise<string> {
+  if (!serverBuild) {
+    mkdirSync(path.join(ROOT, 'dist'), { recursive: true })
+    const dir = mkdtempSync(path.join(ROOT, 'dist', 'server-bench-'))
+    serverBuild = { dir, entry: esbuildServer(dir) }
+    process.once('exit', removeServerBuild)
+  }
+  return serverBuild.entry
+}
+
+/** Removes the build of buildServer(), if any. */
+export function removeServerBuild(): void {
+  if (serverBuild)
+    rmSync(serverBuild.dir, { recursive: true, force: true })
+  serverBuild = undefined
+}
 
 /** The local admin API's view of a server's memory (server/admin/local-admin.ts). */
 export async function adminMemory(origin: string, dataDir: string, gc = false): Promise<AdminMemory> {
@@ -139,7 +167,7 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
   }
   let server: ChildServer
   try {
-    server = await startNodeServer('server/main.ts', env, '/healthz', port)
+    server = await startNodeServer(await buildServer(), env, '/healthz', port)
   }
   catch (e) {
     await sandbox?.stop()
