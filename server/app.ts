@@ -13,7 +13,7 @@ import { consoleRoutes } from './console/routes'
 import { healthReport } from './health/report'
 import { HttpError } from './http/errors'
 import { malformedJsonText } from './http/json-body'
-import { rateLimit } from './http/rate-limit'
+import { rateLimit, RateWindows } from './http/rate-limit'
 import { clientIp } from './http/request'
 import { securityHeaders } from './http/security-headers'
 import { readSessionId } from './http/session-cookie'
@@ -33,7 +33,14 @@ function summarizeZodIssues(error: { issues: Array<{ path: PropertyKey[], messag
 }
 
 /** Composes the HTTP surface: API, OpenAPI document, notifications, the sandbox and the built cashier. */
-export function createApp(s: Services, opts: { sandbox?: Sandbox, version: string, adminToken?: string, startupMemory?: StartupMemoryStep[] }): OpenAPIHono {
+export function createApp(s: Services, opts: {
+  sandbox?: Sandbox
+  version: string
+  adminToken?: string
+  startupMemory?: StartupMemoryStep[]
+  /** The counts of the per-IP status limit, when something outside the app counts too (status-fast-path.ts). */
+  statusLimits?: RateWindows
+}): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success)
@@ -113,7 +120,7 @@ export function createApp(s: Services, opts: { sandbox?: Sandbox, version: strin
   // Status reads may ask the provider, and event streams hold a connection each: both are limited per IP.
   const statusLimiter = rateLimit([
     { name: 'per IP', limit: s.config.statusRateLimitPerIp, windowMs: 60_000, key: c => clientIp(c, s.config) },
-  ], Date.now, 'status requests')
+  ], Date.now, 'status requests', opts.statusLimits ?? new RateWindows())
   app.use('/api/orders/:orderNo/status', statusLimiter)
   app.use('/api/orders/:orderNo/events', statusLimiter)
 

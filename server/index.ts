@@ -5,13 +5,16 @@ import type { StatusBus } from './orders/status-bus'
 import type { OrderPaidEvent } from './orders/transitions'
 import type { SandboxMode } from './sandbox-mode'
 import type { Services } from './services'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { memoryStep, writeAdminFile } from './admin/local-admin'
 import { createApp } from './app'
 import { openDatabase } from './db'
 import { WebhookDispatcher } from './events/dispatcher'
 import { syncConfiguredEndpoints } from './events/endpoints'
+import { RateWindows } from './http/rate-limit'
+import { statusFastPath } from './http/status-fast-path'
 import { startBackground } from './jobs/background'
 import { createLogger } from './logger'
 import { ensureSandboxApiKey } from './merchant/api-keys'
@@ -128,11 +131,17 @@ export async function startServer(input: ServerConfig, opts: { sandboxMode?: San
 
   const listenUrl = `http://${config.host}:${config.port}`
   const admin = writeAdminFile(config.dataDir, listenUrl)
-  const app = createApp(services, { sandbox, version: VERSION, adminToken: admin.token, startupMemory: startup })
+  const statusLimits = new RateWindows()
+  const app = createApp(services, { sandbox, version: VERSION, adminToken: admin.token, startupMemory: startup, statusLimits })
   mark('routes built')
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+  // Status reads of orders kept in memory are answered before Hono (./http/status-fast-path.ts); the rest is Hono's.
+  const fast = statusFastPath({ services, statusLimits })
+  const hono = getRequestListener(app.fetch, { hostname: config.host })
+  const server: ServerType = createHttpServer((req, res) => {
+    if (!fast(req, res))
+      void hono(req, res)
   })
+  await new Promise<void>(resolve => server.listen(config.port, config.host, () => resolve()))
   mark('listening')
   log.info({ url: config.publicUrl, mode: config.mode, database: database.kind }, 'uni-cashier listening')
 

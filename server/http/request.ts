@@ -4,11 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 
 /** The payer's IP as WeChat must see it: the socket's address, or X-Forwarded-For behind a trusted proxy. */
 export function clientIp(c: Context, config: Pick<ServerConfig, 'trustProxy'>): string {
-  if (config.trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded)
-      return forwarded
-  }
+  const forwardedFor = config.trustProxy ? c.req.header('x-forwarded-for') : undefined
   let addr: string | undefined
   try {
     addr = getConnInfo(c).remote.address
@@ -16,5 +12,15 @@ export function clientIp(c: Context, config: Pick<ServerConfig, 'trustProxy'>): 
   catch {
     addr = undefined
   }
-  return (addr ?? '127.0.0.1').replace(/^::ffff:/, '')
+  return clientIpOf(forwardedFor, addr, config.trustProxy)
+}
+
+/** clientIp from its parts (for code that has Node's request rather than a Hono context). */
+export function clientIpOf(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = forwardedFor?.split(',')[0]?.trim()
+    if (forwarded)
+      return forwarded
+  }
+  return (remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '')
 }

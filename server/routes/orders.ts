@@ -31,6 +31,19 @@ const statusRoute = createRoute({
   },
 })
 
+/**
+ * A status read answered from memory: the pending order as this process keeps it (status-cache.ts), with a background
+ * provider query asked for when it is due. Undefined when the order is not kept (the read must go to the database).
+ */
+export function keptStatusRow(s: Pick<Services, 'bus' | 'providerQueries'>, orderNo: string, now = Date.now()): OrderRow | undefined {
+  const kept = s.bus.cache.get(orderNo, now)
+  if (!kept)
+    return undefined
+  if (now >= kept.dueAt)
+    s.providerQueries.request(orderNo)
+  return kept.row
+}
+
 export function orderRoutes(s: Services) {
   const app = new OpenAPIHono()
   const cache = s.bus.cache
@@ -67,12 +80,9 @@ export function orderRoutes(s: Services) {
    */
   async function statusRow(orderNo: string): Promise<OrderRow> {
     const now = Date.now()
-    const kept = cache.get(orderNo, now)
-    if (kept) {
-      if (now >= kept.dueAt)
-        s.providerQueries.request(orderNo)
-      return kept.row
-    }
+    const kept = keptStatusRow(s, orderNo, now)
+    if (kept)
+      return kept
     const row = await read(orderNo)
     if (isReconcileDue(row, s.config.reconcileAfterSeconds, now))
       s.providerQueries.request(orderNo)
