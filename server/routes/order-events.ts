@@ -1,3 +1,5 @@
+import type { HttpBindings } from '@hono/node-server'
+import type { OrderStatusView } from '../../contract/api'
 import type { OrderRow } from '../orders/views'
 import type { Services } from '../services'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
@@ -10,6 +12,8 @@ import { toStatusView } from '../orders/views'
 import { loadOrder } from './order-load'
 
 const HEARTBEAT_MS = 15_000
+/** The header by which a handler tells @hono/node-server that it wrote the response itself (its X_ALREADY_SENT). */
+const ALREADY_SENT = 'x-hono-already-sent'
 
 const eventsRoute = createRoute({
   method: 'get',
@@ -22,6 +26,14 @@ const eventsRoute = createRoute({
     ...errorResponses(400, 404, 429),
   },
 })
+
+function bump(m: Map<string, number>, k: string, by: number): void {
+  const n = (m.get(k) ?? 0) + by
+  if (n > 0)
+    m.set(k, n)
+  else
+    m.delete(k)
+}
 
 /** `GET /api/orders/{no}/events`: the order's status as server-sent events, held open until a final status. */
 export function orderEventRoutes(s: Services) {
@@ -54,13 +66,6 @@ export function orderEventRoutes(s: Services) {
       throw new HttpError(429, 'rate_limited', `at most ${maxStreamsPerIp} event streams per client at once; close one or poll /status`, { retryable: true })
     if (maxStreamsPerOrder > 0 && (streamsPerOrder.get(orderNo) ?? 0) >= maxStreamsPerOrder)
       throw new HttpError(429, 'rate_limited', `at most ${maxStreamsPerOrder} event streams per order at once; poll /status instead`, { retryable: true })
-    const bump = (m: Map<string, number>, k: string, by: number) => {
-      const n = (m.get(k) ?? 0) + by
-      if (n > 0)
-        m.set(k, n)
-      else
-        m.delete(k)
-    }
     bump(streamsPerIp, ip, 1)
     bump(streamsPerOrder, orderNo, 1)
     let released = false
@@ -83,8 +88,48 @@ export function orderEventRoutes(s: Services) {
     // Written as the events come (no length to wait for).
     c.header('Transfer-Encoding', 'chunked')
     // Read again once subscribed, so a change between the first read and the subscription is not missed.
-    return c.body(streams.stream(orderNo, async () => toStatusView(await current(orderNo)), releaseStream), 200)
+    const read = async () => toStatusView(await current(orderNo))
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
+    if (!outgoing || c.req.method !== 'GET')
+      return c.body(streams.stream(orderNo, read, releaseStream), 200)
+    // Under @hono/node-server the events are written to Node's response itself: a held stream then keeps the
+    // response and a few flags, not a WHATWG stream, its reader loop and the request's context. The response returned
+    // here tells node-server it is already sent (a body-less, materialised Response with x-hono-already-sent: a
+    // lightweight one would be written and ended); the middlewares still see it, and the headers they set after the
+    // handler (CORS's Vary) are on c.res once the chain has run, so the head is written from c.res a turn later.
+    const res = c.body(null, 200, { [ALREADY_SENT]: 'true' })
+    void res.body // materialises node-server's lightweight Response, and every copy a middleware makes of it
+    setImmediate(() => writeStream(c.res, outgoing, orderNo, read, releaseStream))
+    return res
   })
+
+  /** Writes the head `sent` carries, then the events, to `outgoing`; or lets go of the stream if something else was sent. */
+  function writeStream(sent: Response, outgoing: HttpBindings['outgoing'], orderNo: string, read: () => Promise<OrderStatusView>, release: () => void): void {
+    if (outgoing.headersSent || outgoing.destroyed || !sent.headers.has(ALREADY_SENT)) {
+      release()
+      return
+    }
+    // The head node-server would have written: the same names, in the same order, cookies last.
+    const head: Record<string, string | string[]> = {}
+    for (const [name, value] of sent.headers) {
+      if (name !== ALREADY_SENT && name !== 'set-cookie')
+        head[name] = value
+    }
+    const cookies = sent.headers.getSetCookie()
+    if (cookies.length > 0)
+      head['set-cookie'] = cookies
+    try {
+      outgoing.writeHead(sent.status, head)
+      outgoing.flushHeaders()
+    }
+    catch (e) {
+      s.log.warn({ orderNo, err: (e as Error).message }, 'status stream failed')
+      release()
+      outgoing.destroy()
+      return
+    }
+    streams.respond(outgoing, orderNo, read, release)
+  }
 
   return app
 }
