@@ -20,8 +20,6 @@ export interface PathWeight {
   until: string
   summary: WeightSummary
   entries: WeightEntry[]
-  /** What the page showed when the measurement stopped (for the unfinished Alipay path). */
-  shown?: string
 }
 
 export interface BuildChunk {
@@ -120,18 +118,17 @@ export async function runPageWeight(browser: Browser, origin: string, staticDir:
     await context.close()
   }
 
-  // The Alipay app: until the network is idle (the Alipay path may not be finished; report what it shows).
+  // The Alipay app: until the page asks the wallet to pay (AlipayJSBridge.call('tradePay', …)).
   {
     const { entries, context } = await measure(browser, origin, UA.alipayIphone, {
-      start: async page => void await page.goto(await checkoutOf(origin), { waitUntil: 'networkidle', timeout: STOP_TIMEOUT_MS }),
+      bridge: true,
+      start: async page => void await page.goto(await checkoutOf(origin)),
+      until: async (page, freeze) => {
+        const { invoked } = await onBridgeInvoke(page, freeze, 'tradePay')
+        return { done: withTimeout('Alipay path: tradePay', STOP_TIMEOUT_MS, () => invoked) }
+      },
     })
-    const page = context.pages()[0]!
-    const shown = String(await page.evaluate(`(() => {
-      const root = document.querySelector('.checkout');
-      const text = (root || document.body).innerText.trim().replace(/\\s+/g, ' ');
-      return 'phase=' + (root ? root.getAttribute('data-phase') : 'no checkout') + '; the page says: ' + text.slice(0, 200);
-    })()`))
-    paths.push({ path: 'alipay-app', label: 'Alipay app (iPhone Alipay)', until: 'network idle', summary: summarizeWeight(entries), entries, shown })
+    paths.push({ path: 'alipay-app', label: 'Alipay app (iPhone Alipay)', until: 'tradePay invoked', summary: summarizeWeight(entries), entries })
     await context.close()
   }
 
@@ -180,8 +177,6 @@ export function printPageWeight(r: PageWeightResult): void {
       k(p.summary.libraries['weixin-js-sdk']),
     ]),
   ))
-  for (const p of r.paths.filter(x => x.shown))
-    console.log(`  ${p.label}: ${p.shown}`)
   const floor = r.paths.find(p => p.path === 'floor')
   if (floor) {
     for (const p of r.paths.filter(x => x.path !== 'floor'))

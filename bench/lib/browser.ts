@@ -25,7 +25,10 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export interface ContextOptions {
-  /** Inject the sandbox's WeixinJSBridge (WeChat's own, so not counted as page weight) plus a call recorder. */
+  /**
+   * Inject the sandbox's WeixinJSBridge and AlipayJSBridge (the wallet app's own, so not counted as page weight)
+   * plus a call recorder.
+   */
   bridge?: boolean
   /**
    * Answer repeat requests for immutable assets from memory, as Chromium's HTTP cache would: Playwright's routing
@@ -35,21 +38,25 @@ export interface ContextOptions {
 }
 
 /**
- * The page-side recorder of bridge calls: `window.__benchBridgeCalls` gets `{name, at}` (at = ms since the
- * document's time origin) and the Node binding `__benchBridge` is told first, so a stop condition can cut off
- * the measurement before anything the call triggers.
+ * The page-side recorder of wallet calls — WeixinJSBridge.invoke(name, …) and AlipayJSBridge.call(name, …):
+ * `window.__benchBridgeCalls` gets `{name, at}` (at = ms since the document's time origin) and the Node binding
+ * `__benchBridge` is told first, so a stop condition can cut off the measurement before anything the call triggers.
  */
 const BRIDGE_RECORDER = `(function () {
   window.__benchBridgeCalls = [];
-  var b = window.WeixinJSBridge;
-  if (!b || b.__benchWrapped) return;
-  var invoke = b.invoke.bind(b);
-  b.invoke = function (name, params, cb) {
-    window.__benchBridgeCalls.push({ name: name, at: performance.now() });
-    if (typeof window.__benchBridge === 'function') window.__benchBridge(name);
-    return invoke(name, params, cb);
-  };
-  b.__benchWrapped = true;
+  function wrap(bridge, method) {
+    var b = window[bridge];
+    if (!b || b.__benchWrapped) return;
+    var inner = b[method].bind(b);
+    b[method] = function (name, params, cb) {
+      window.__benchBridgeCalls.push({ name: name, at: performance.now() });
+      if (typeof window.__benchBridge === 'function') window.__benchBridge(name);
+      return inner(name, params, cb);
+    };
+    b.__benchWrapped = true;
+  }
+  wrap('WeixinJSBridge', 'invoke');
+  wrap('AlipayJSBridge', 'call');
 })();`
 
 /** A context that looks like `ua` and can reach nothing but `origin` (every other host: route.abort()). */
@@ -84,17 +91,21 @@ export async function newContext(browser: Browser, origin: string, ua: string, o
   return context
 }
 
+/** The wallet calls that ask to pay: WeChat's `invoke('getBrandWCPayRequest', …)`, Alipay's `call('tradePay', …)`. */
+export type WalletPayCall = 'getBrandWCPayRequest' | 'tradePay'
+
 /**
- * Installs a binding; `invoked` resolves when the page calls WeChat's getBrandWCPayRequest, and `onCall` runs
- * synchronously on the Node side first. (An object, not a bare promise: an async function would adopt it.)
+ * Installs a binding; `invoked` resolves when the page makes the wallet call `name` (by default WeChat's
+ * getBrandWCPayRequest), and `onCall` runs synchronously on the Node side first. (An object, not a bare promise:
+ * an async function would adopt it.)
  */
-export async function onBridgeInvoke(page: Page, onCall: () => void): Promise<{ invoked: Promise<void> }> {
+export async function onBridgeInvoke(page: Page, onCall: () => void, name: WalletPayCall = 'getBrandWCPayRequest'): Promise<{ invoked: Promise<void> }> {
   let resolve!: () => void
   const invoked = new Promise<void>((r) => {
     resolve = r
   })
-  await page.exposeBinding('__benchBridge', (_source, name: unknown) => {
-    if (name === 'getBrandWCPayRequest') {
+  await page.exposeBinding('__benchBridge', (_source, called: unknown) => {
+    if (called === name) {
       onCall()
       resolve()
     }

@@ -117,7 +117,7 @@ export interface WeightRecorder {
 
 /**
  * Records the responses `page` receives from `host` (host:port). Requests the injected sandbox bridge makes
- * (`/sandbox/api/…`, a stand-in for WeChat's native bridge) are not the page's and are skipped.
+ * (`/sandbox/api/…`, a stand-in for the wallet app's native bridge) are not the page's and are skipped.
  */
 export function recordWeight(page: Page, host: string): WeightRecorder {
   const pending: Array<Promise<WeightEntry | undefined>> = []
