@@ -6,7 +6,7 @@ import type { OrderRow } from '../orders/views'
 import type { Providers } from '../providers/registry'
 import type { SessionRow, SessionStore } from '../sessions/store'
 import type { AlongsideWrite } from './idempotency'
-import type { KnownAttempt } from './payable'
+import type { KnownAttempt, PayableRead } from './payable'
 import { HttpError } from '../http/errors'
 import { ProviderError } from '../providers/errors'
 import { markAttemptFailed, openAttempt, storeAction } from './attempts'
@@ -74,6 +74,8 @@ export interface PaymentContext {
   pendingState?: string
   /** The request's Idempotency-Key (see the payment_attempts.idempotency_key column). */
   idempotencyKey?: string
+  /** The order with its attempts, if already read for this request (readPayable, with the same Idempotency-Key). */
+  read?: PayableRead
   /**
    * Called as soon as a payer id is bound to a new (or newly numbered) session, which the response must hand out as
    * a cookie even if a later step fails: the OAuth code is spent by then.
@@ -113,7 +115,7 @@ async function payerFor(deps: PaymentDeps, req: CreatePaymentRequest, ctx: Payme
 
 /** Creates one payment attempt for an order: the amount always comes from the order row. */
 export async function createPayment(deps: PaymentDeps, req: CreatePaymentRequest, ctx: PaymentContext): Promise<PaymentResult> {
-  const { order, adapter, attempts } = await loadPayable(deps, req.orderNo, req.method, ctx.idempotencyKey)
+  const { order, adapter, attempts } = await loadPayable(deps, req.orderNo, req.method, ctx.idempotencyKey, ctx.read)
   const payer = await payerFor(deps, req, ctx, adapter.identity(req.method))
   if ('action' in payer)
     return { action: payer.action, pendingState: payer.pendingState, order }

@@ -1,8 +1,10 @@
-import type { QueryCreator, UpdateQueryBuilder, UpdateResult } from 'kysely'
+import type { Expression, QueryCreator, UpdateQueryBuilder, UpdateResult } from 'kysely'
 import type { Db } from '../db'
 import type { Database } from '../db/schema'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'kysely'
+import { jsonObjectFrom } from 'kysely/helpers/postgres'
 import { HttpError } from '../http/errors'
 
 export interface StoredResponse { status: number, body: unknown }
@@ -37,27 +39,38 @@ export function requestHash(parts: unknown): string {
  * Runs `work` once per Idempotency-Key: a replay with the same request gets the stored response,
  * a concurrent duplicate waits for the first to finish, the same key with a different request is a 409.
  * Only successful responses and final refusals are stored; retryable failures free the key.
- * A write the work hands back (`alongside`) is made in the statement that stores the response (or frees the key);
- * if that statement fails, the key is freed, as when the work itself fails.
+ * `read` is read in the statement that claims the key and handed to the work, so the work's first read costs no
+ * statement of its own. A write the work hands back (`alongside`) is made in the statement that stores the response
+ * (or frees the key); if that statement fails, the key is freed, as when the work itself fails.
  */
-export async function withIdempotency(
+export async function withIdempotency<R = null>(
   db: Db,
   key: string,
   hash: string,
-  work: () => Promise<WorkResult>,
+  work: (read: R) => Promise<WorkResult>,
   isFinal: (r: StoredResponse) => boolean,
+  read?: Expression<R>,
 ): Promise<StoredResponse> {
   for (let round = 0; round < 100; round++) {
-    const inserted = await db.insertInto('idempotency_keys')
-      .values({ key, request_hash: hash, response_status: null, response_body: null })
-      .onConflict(oc => oc.column('key').doNothing())
-      .returning('key')
-      .executeTakeFirst()
-    if (inserted) {
+    // One statement claims the key, reads the key's row as it was before (a replay's answer, or whose the key is)
+    // and what the work reads first: the claim is not visible to the reads, which see the same snapshot.
+    const claim = await db
+      .with('claim', qc => qc.insertInto('idempotency_keys')
+        .values({ key, request_hash: hash, response_status: null, response_body: null })
+        .onConflict(oc => oc.column('key').doNothing())
+        .returning('key'))
+      .selectNoFrom(eb => [
+        eb.selectFrom('claim').select('key').as('claimed'),
+        jsonObjectFrom(eb.selectFrom('idempotency_keys').select(['request_hash', 'response_status', 'response_body']).where('key', '=', key)).as('existing'),
+        sql<R>`${read ?? sql`null`}`.as('read'),
+      ])
+      .executeTakeFirstOrThrow()
+    if (claim.claimed) {
       let response: StoredResponse
       let alongside: AlongsideWrite | undefined
       try {
-        ({ alongside, ...response } = await work())
+        // SelectType<R> is R for the JSON values a read gives (no ColumnType in them).
+        ({ alongside, ...response } = await work(claim.read as R))
       }
       catch (e) {
         await db.deleteFrom('idempotency_keys').where('key', '=', key).execute()
@@ -80,7 +93,7 @@ export async function withIdempotency(
       }
       return response
     }
-    const existing = await db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirst()
+    const { existing } = claim
     if (!existing)
       continue
     if (existing.request_hash !== hash)

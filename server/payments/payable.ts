@@ -4,7 +4,7 @@ import type { Db } from '../db'
 import type { OrderRow } from '../orders/views'
 import type { Providers } from '../providers/registry'
 import type { ProviderAdapter } from '../providers/types'
-import { jsonArrayFrom } from 'kysely/helpers/postgres'
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres'
 import { HttpError } from '../http/errors'
 
 /**
@@ -28,19 +28,45 @@ export async function readAttempts(db: Db, orderNo: string, idempotencyKey: stri
 }
 
 /**
+ * The order with its attempts (see attemptsOf), as one JSON value (null when there is no such order): an expression
+ * that withIdempotency reads in the statement that claims the request's Idempotency-Key.
+ */
+export function readPayable(db: Db, orderNo: string, idempotencyKey: string | undefined) {
+  return jsonObjectFrom(db.selectFrom('orders')
+    .selectAll('orders')
+    .select(eb => attemptsOf(db, eb.ref('orders.order_no'), idempotencyKey).as('attempts'))
+    .where('order_no', '=', orderNo))
+}
+
+/** What readPayable reads. */
+export type PayableRead = ReturnType<typeof readPayable> extends RawBuilder<infer R> ? R : never
+
+/** The order row back from JSON: its timestamps as Dates again, as the driver gives them. */
+function orderFromJson({ attempts: _attempts, ...o }: NonNullable<PayableRead>): OrderRow {
+  const date = (d: string) => new Date(d)
+  return {
+    ...o,
+    expires_at: date(o.expires_at),
+    paid_at: o.paid_at === null ? null : date(o.paid_at),
+    reconciled_at: o.reconciled_at === null ? null : date(o.reconciled_at),
+    closed_at: o.closed_at === null ? null : date(o.closed_at),
+    created_at: date(o.created_at),
+    updated_at: date(o.updated_at),
+  }
+}
+
+/**
  * The order, if it can be paid now with `method`, and the provider that serves the method; otherwise the error the
  * cashier shows (404 unknown, 409 paid or not payable, 410 expired, 422 method not allowed here). The order's open
- * attempts and the attempt of this Idempotency-Key come in the same query (see attemptsOf).
+ * attempts and the attempt of this Idempotency-Key come with it (see attemptsOf). `read`: what readPayable read for
+ * this request already; read here when not given.
  */
-export async function loadPayable(deps: { db: Db, providers: Providers, expire: (orderNo: string) => Promise<void> }, orderNo: string, method: PayMethod, idempotencyKey?: string): Promise<{ order: OrderRow, adapter: ProviderAdapter, attempts: KnownAttempt[] }> {
-  const found = await deps.db.selectFrom('orders')
-    .selectAll('orders')
-    .select(eb => attemptsOf(deps.db, eb.ref('orders.order_no'), idempotencyKey).as('attempts'))
-    .where('order_no', '=', orderNo)
-    .executeTakeFirst()
+export async function loadPayable(deps: { db: Db, providers: Providers, expire: (orderNo: string) => Promise<void> }, orderNo: string, method: PayMethod, idempotencyKey?: string, read?: PayableRead): Promise<{ order: OrderRow, adapter: ProviderAdapter, attempts: KnownAttempt[] }> {
+  const found = read !== undefined ? read : (await deps.db.selectNoFrom(readPayable(deps.db, orderNo, idempotencyKey).as('found')).executeTakeFirstOrThrow()).found
   if (!found)
     throw new HttpError(404, 'order_not_found', `order ${orderNo} does not exist`)
-  const { attempts, ...order } = found
+  const order = orderFromJson(found)
+  const { attempts } = found
   if (order.status === 'paid' || order.status === 'refunded')
     throw new HttpError(409, 'order_already_paid', 'this order is already paid')
   if (order.status === 'closed' && new Date(order.expires_at).getTime() <= Date.now())

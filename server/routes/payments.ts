@@ -9,6 +9,7 @@ import { closeAttempt, expireOrder } from '../orders/reconcile'
 import { toOrderView } from '../orders/views'
 import { createPayment } from '../payments/create-payment'
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, withIdempotency } from '../payments/idempotency'
+import { readPayable } from '../payments/payable'
 
 const createPaymentRoute = createRoute({
   method: 'post',
@@ -40,13 +41,14 @@ export function paymentRoutes(s: Services) {
     // another browser is another request.
     const hash = requestHash([body, session?.id ?? (pendingState ? `oauth:${pendingState}` : null)])
     let pending: string | undefined
-    const stored = await withIdempotency(s.db, key, hash, async () => {
+    const stored = await withIdempotency(s.db, key, hash, async (read) => {
       try {
         const result = await createPayment(deps, body, {
           session,
           pendingState,
           clientIp: ip,
           idempotencyKey: key,
+          read,
           onNewSession: bound => writeSessionCookie(c, bound, secure),
         })
         pending = result.pendingState
@@ -62,7 +64,7 @@ export function paymentRoutes(s: Services) {
       }
     // Only a started payment is kept for replay; a refusal leaves no trace (and the same request
     // is refused again the same way), so bad input never changes the database.
-    }, r => r.status === 200 && (r.body as { kind?: string }).kind !== 'oauth_required')
+    }, r => r.status === 200 && (r.body as { kind?: string }).kind !== 'oauth_required', readPayable(s.db, body.orderNo, key))
     if (pending)
       writePendingOAuthCookie(c, pending, secure)
 

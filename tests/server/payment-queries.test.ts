@@ -49,7 +49,7 @@ afterAll(async () => {
 })
 
 describe('what a payment costs the database', () => {
-  it('a new order: claim the key, read the order with its attempts, record the attempt, store action and response together', async () => {
+  it('a new order: claim the key and read the order with its attempts, record the attempt, store action and response together', async () => {
     const orderNo = await demoOrder()
     const k = key()
     let status = 0
@@ -57,14 +57,13 @@ describe('what a payment costs the database', () => {
       status = (await pay(orderNo, 'wechat_native', k)).status
     })
     expect(status).toBe(200)
-    expect(statements).toHaveLength(4)
-    expect(statements[0]).toMatch(/^insert into "idempotency_keys"/)
-    expect(statements[1]).toMatch(/^select "orders"\.\*, \(select coalesce\(json_agg/)
-    expect(statements[2]).toMatch(/^insert into "payment_attempts"/)
-    expect(statements[3]).toMatch(/^with "alongside" as \(update "payment_attempts" set "action"/)
+    expect(statements).toHaveLength(3)
+    expect(statements[0]).toMatch(/^with "claim" as \(insert into "idempotency_keys".* from "orders"/)
+    expect(statements[1]).toMatch(/^insert into "payment_attempts"/)
+    expect(statements[2]).toMatch(/^with "alongside" as \(update "payment_attempts" set "action"/)
   })
 
-  it('the action handed out is the one kept with the attempt, and a second key on the order gets it again in three statements', async () => {
+  it('the action handed out is the one kept with the attempt; a second key on the order gets it again in two statements, a replay in one', async () => {
     const orderNo = await demoOrder()
     const first = await pay(orderNo, 'wechat_native')
     expect(first.status).toBe(200)
@@ -77,7 +76,24 @@ describe('what a payment costs the database', () => {
       again = (await pay(orderNo, 'wechat_native', k)).json
     })
     expect(again.codeUrl).toBe(first.json.codeUrl)
-    expect(statements).toHaveLength(3)
+    expect(statements).toHaveLength(2)
+    let replayed: Record<string, unknown> = {}
+    const replay = await statementsAbout([orderNo, k], async () => {
+      replayed = (await pay(orderNo, 'wechat_native', k)).json
+    })
+    expect(replayed).toEqual(again)
+    expect(replay).toHaveLength(1)
+  })
+
+  it('an unknown order or a refusal leaves no key behind: the next request with the key is a new one', async () => {
+    const k = key()
+    const unknown = await pay('O0000NOPE0000', 'wechat_native', k)
+    expect(unknown.json.code).toBe('order_not_found')
+    expect(await server.services.db.selectFrom('idempotency_keys').select('key').where('key', '=', k).executeTakeFirst()).toBeUndefined()
+    const orderNo = await demoOrder()
+    const paid = await pay(orderNo, 'wechat_native', k)
+    expect(paid.status).toBe(200)
+    expect(paid.json.order).toMatchObject({ orderNo, status: 'pending' })
   })
 })
 
