@@ -81,16 +81,20 @@ export function orderEventRoutes(s: Services) {
   app.openapi(eventsRoute, async (c) => {
     const { orderNo } = c.req.valid('param')
     await current(orderNo)
-    const releaseStream = holdStream(clientIp(c, s.config), orderNo)
+    // HEAD: the same head and no stream. Hono drops the body of a HEAD response, so a stream opened for one would
+    // never be read nor cancelled, and would hold its place in the stream limits until the order ended.
+    const releaseStream = c.req.method === 'HEAD' ? undefined : holdStream(clientIp(c, s.config), orderNo)
     c.header('Content-Type', 'text/event-stream')
     c.header('Cache-Control', 'no-store')
     c.header('X-Accel-Buffering', 'no')
     // Written as the events come (no length to wait for).
     c.header('Transfer-Encoding', 'chunked')
+    if (!releaseStream)
+      return c.body(null, 200)
     // Read again once subscribed, so a change between the first read and the subscription is not missed.
     const read = async () => toStatusView(await current(orderNo))
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
-    if (!outgoing || c.req.method !== 'GET')
+    if (!outgoing)
       return c.body(streams.stream(orderNo, read, releaseStream), 200)
     // Under @hono/node-server the events are written to Node's response itself: a held stream then keeps the
     // response and a few flags, not a WHATWG stream, its reader loop and the request's context. The response returned

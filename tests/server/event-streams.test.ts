@@ -2,8 +2,8 @@
  * The status streams (`GET /api/orders/{no}/events`): EventStreams against a stand-in response (one subscription per
  * order, duplicates skipped, a final status ends the stream, a client that goes is let go), and the route over real
  * HTTP, where the events are written to Node's response itself: the head the middlewares made (CORS, security
- * headers, X-Request-Id), the stream limits released when the client goes, and the WHATWG-stream fallback where there
- * is no Node response (`app.request()`).
+ * headers, X-Request-Id), the stream limits released when the client goes, HEAD answered without a stream, and the
+ * WHATWG-stream fallback where there is no Node response (`app.request()`).
  */
 import type { OrderStatusView } from '../../contract/api'
 import type { EventResponse } from '../../server/orders/event-streams'
@@ -157,13 +157,13 @@ describe('the events route over HTTP', () => {
   }
 
   /** Opens a stream and resolves with its head and first event; `close()` drops the connection. */
-  function open(orderNo: string, headers: Record<string, string>): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, first: string, close: () => void }> {
+  function open(orderNo: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, first: string, close: () => void }> {
     const url = new URL(`${server.listenUrl}/api/orders/${orderNo}/events`)
     return new Promise((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, path: url.pathname, agent: false, headers }, (res) => {
+      const req = request({ method, host: url.hostname, port: url.port, path: url.pathname, agent: false, headers }, (res) => {
         res.setEncoding('utf8')
         const done = (first: string) => resolve({ status: res.statusCode ?? 0, headers: res.headers, first, close: () => req.destroy() })
-        if (res.statusCode !== 200) {
+        if (res.statusCode !== 200 || method === 'HEAD') {
           let body = ''
           res.on('data', (c: string) => body += c)
           res.on('end', () => done(body))
@@ -216,6 +216,20 @@ describe('the events route over HTTP', () => {
       again.close()
     }
     expect(status).toBe(200)
+  })
+
+  it('answers HEAD with the head and holds no stream for it', async () => {
+    const orderNo = await demoOrder()
+    for (let i = 0; i < 3; i++) {
+      const h = await open(orderNo, { 'X-Forwarded-For': '10.9.0.3' }, 'HEAD')
+      expect(h.status).toBe(200)
+      expect(h.headers['content-type']).toBe('text/event-stream')
+      expect(h.first).toBe('')
+    }
+    // HEAD took no place in the per-client limit of 1.
+    const s = await open(orderNo, { 'X-Forwarded-For': '10.9.0.3' })
+    s.close()
+    expect(s.status).toBe(200)
   })
 
   it('falls back to a WHATWG stream where there is no Node response (app.request)', async () => {
