@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
+import v8 from 'node:v8'
 import { Kysely, Migrator, PostgresDialect } from 'kysely'
 import { migrationProvider } from './migrations'
 
@@ -36,6 +37,17 @@ async function migrate(db: Db): Promise<void> {
  * plenty.
  */
 const PGLITE_SHARED_BUFFERS = '16MB'
+
+/**
+ * V8 runs PGlite's WASM (≈ 10 MB) compiled by its baseline compiler, Liftoff, and by default recompiles each
+ * function that has run enough with its optimising compiler. Start-up alone (recovery, catalog reads, migrations)
+ * sends many functions there, and that compilation's memory stays in the process: 50–90 MB more RSS once started
+ * (docs/benchmarks.md, idle RSS), ≈ 70 MB more under a loop of queries, which Liftoff's code alone ran 5–10 % slower.
+ * The largest tiering budget instead still left 225–228 MB 3 s after a first start. V8 lists the flag as one for
+ * testing; it applies to every WASM module compiled after it (here PGlite, and undici's HTTP parser behind fetch). A
+ * real PostgreSQL (DATABASE_URL) needs none of this.
+ */
+const WASM_V8_FLAGS = '--liftoff-only'
 
 /** Runs initdb for a new embedded database in a child process, whose memory is all returned when it exits. */
 async function initPglite(dir: string): Promise<void> {
@@ -115,6 +127,7 @@ export async function openDatabase(opts: { databaseUrl?: string, dataDir: string
   mkdirSync(dir, { recursive: true })
   if (!existsSync(path.join(dir, 'PG_VERSION')))
     await initPglite(dir)
+  v8.setFlagsFromString(WASM_V8_FLAGS)
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGliteDialect } = await import('kysely-pglite-dialect')
   const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] })
