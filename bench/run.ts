@@ -282,7 +282,7 @@ async function main(): Promise<void> {
   }
   const save = () => writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
 
-  if ([...which].some(b => b !== 'scale')) {
+  {
     // The server as npm start runs it, built once from the working tree; removed when the run exits.
     const t = Date.now()
     progress('building the server')

@@ -9,6 +9,7 @@ import type { SseFanoutResult } from './sse-fanout'
 import { startStack } from '../tests/scale/harness'
 import { scaleTestsSkipped } from '../tests/scale/prereqs'
 import { envNumber, fdLimits, formatTable, progress, round, rssKb, sleep } from './lib/common'
+import { buildServer } from './lib/processes'
 import { measurePayments, measureStatus, pendingNativeOrders } from './server-capacity'
 import { printSseFanout, runFanout } from './sse-fanout'
 
@@ -33,7 +34,8 @@ export async function runScale(hello: CannonFigures): Promise<ScaleResult | { sk
   const connections = envNumber('BENCH_CANNON_CONNECTIONS', 50)
   const many = envNumber('BENCH_STATUS_ORDERS', 1000)
   progress('scale: starting PostgreSQL, the sandbox, two server processes and nginx')
-  const stack = await startStack({ processes: 2, reconcileAfterSeconds: 3, sandboxTimeScale: 0.001, logLevel: 'info', env: { MAX_STREAMS_PER_ORDER: '0', MAX_STREAMS_PER_IP: '0' } })
+  // The server processes run what npm start runs (the built server), as the one-process benchmarks do.
+  const stack = await startStack({ processes: 2, reconcileAfterSeconds: 3, sandboxTimeScale: 0.001, logLevel: 'info', env: { MAX_STREAMS_PER_ORDER: '0', MAX_STREAMS_PER_IP: '0' }, serverEntry: await buildServer() })
   try {
     await sleep(3000)
     const idleRssMb = stack.servers.map(s => round(rssKb(s.child.pid) / 1024, 1))

@@ -44,6 +44,8 @@ export interface StackOptions {
   logLevel?: string
   /** More environment for every server process (the benchmarks turn the stream caps off). */
   env?: Record<string, string>
+  /** The server processes run this built server (server/tools/build-server.ts, what npm start runs) with plain node, instead of server/main.ts through tsx. */
+  serverEntry?: string
 }
 
 export interface ServerProcess {
@@ -135,7 +137,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const dataDir = path.join(dir, 'data')
     const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, TZ: process.env.TZ ?? 'UTC' }
     const node = (name: string, script: string, env: Record<string, string>) =>
-      spawnChild(name, process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, script)], { cwd: dir, env: { ...baseEnv, ...env }, logFile: path.join(dir, `${name}.log`) })
+      spawnChild(name, process.execPath, script.endsWith('.mjs') ? [script] : ['--import', TSX_LOADER, path.join(REPO_ROOT, script)], { cwd: dir, env: { ...baseEnv, ...env }, logFile: path.join(dir, `${name}.log`) })
 
     // The sandbox first: it writes the keys every process loads from DATA_DIR.
     const sandbox = node('sandbox', 'sandbox/main.ts', {
@@ -152,7 +154,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // The servers together, as a deployment restarts them: migrations run concurrently on one database.
     const servers: ServerProcess[] = serverPorts.map((port, i) => {
       const name = PROCESS_NAMES[i]!
-      const child = node(`server-${name}`, 'server/main.ts', {
+      const child = node(`server-${name}`, opts.serverEntry ?? 'server/main.ts', {
         CASHIER_MODE: 'sandbox',
         HOST: '127.0.0.1',
         PORT: String(port),
