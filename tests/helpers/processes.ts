@@ -215,12 +215,14 @@ export async function httpStatus(url: string, timeoutMs = 2000): Promise<number 
 }
 
 /**
- * Runs `node --import tsx <script>` (one process, so a signal reaches the script itself, not a wrapper) and resolves
- * once `readyUrl` answers 2xx; fails with the child's output when it exits first or is not ready in time.
+ * Runs `node --import tsx <script>` — or `node <script>` for built JavaScript (`.mjs`, e.g. the server npm start runs) —
+ * in one process, so a signal reaches the script itself, not a wrapper, and resolves once `readyUrl` answers 2xx;
+ * fails with the child's output when it exits first or is not ready in time.
  */
 export async function startNodeScript(script: string, opts: Omit<SpawnOptions, 'cwd'> & { cwd?: string, readyUrl: string, timeoutMs: number, name?: string, intervalMs?: number }): Promise<Child> {
   const cwd = opts.cwd ?? process.cwd()
-  const child = spawnChild(opts.name ?? script, process.execPath, ['--import', 'tsx', path.resolve(cwd, script)], { ...opts, cwd })
+  const file = path.resolve(cwd, script)
+  const child = spawnChild(opts.name ?? script, process.execPath, script.endsWith('.mjs') ? [file] : ['--import', 'tsx', file], { ...opts, cwd })
   try {
     await waitUntil(`${script} to answer ${opts.readyUrl}`, async () => {
       const status = await httpStatus(opts.readyUrl)

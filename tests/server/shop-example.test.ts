@@ -1,18 +1,19 @@
 /**
- * examples/shop/shop.mjs against the real server started as `npm start` starts it (tsx server/main.ts, sandbox mode,
- * the sandbox API key made at first start), unattended: create, pay in the sandbox, order.paid verified, refund,
+ * examples/shop/shop.mjs against the real server started as `npm start` starts it (the server built into one module by
+ * server/tools/build-server.ts and run with plain node, sandbox mode, the sandbox API key made at first start), unattended: create, pay in the sandbox, order.paid verified, refund,
  * refund.succeeded verified, exit 0. Also the example's verifier against the server's signer.
  */
 import type { Buffer } from 'node:buffer'
 import type { Child } from '../reliability/processes'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signWebhook } from '../../server/events/signature'
 import { SANDBOX_KEY_FILE } from '../../server/merchant/api-keys'
+import { buildServer } from '../../server/tools/build-server'
 import { removeDir } from '../helpers/server'
 import { freePort, startProcess } from '../reliability/processes'
 
@@ -21,18 +22,24 @@ const SHOP = path.resolve('examples/shop/shop.mjs')
 let server: Child
 let url: string
 let dataDir: string
+let buildDir: string | undefined
 
 beforeAll(async () => {
   const port = await freePort()
   url = `http://127.0.0.1:${port}`
   dataDir = mkdtempSync(path.join(tmpdir(), 'uc-shop-'))
-  server = await startProcess('server/main.ts', { CASHIER_MODE: 'sandbox', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, `${url}/api/health`, 110_000)
+  // Built into a directory of its own inside the repository (it imports its packages from node_modules).
+  mkdirSync('dist', { recursive: true })
+  buildDir = mkdtempSync(path.resolve('dist', 'server-test-'))
+  server = await startProcess(await buildServer(buildDir), { CASHIER_MODE: 'sandbox', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, `${url}/api/health`, 110_000)
 }, 120_000)
 
 afterAll(async () => {
   await server?.kill()
   if (dataDir)
     removeDir(dataDir)
+  if (buildDir)
+    removeDir(buildDir)
 })
 
 /** Runs the example to its end; `onLine` sees each output line as it comes. */
