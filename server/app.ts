@@ -64,9 +64,14 @@ export function createApp(s: Services, opts: {
     imageOrigins: logo?.startsWith('https://') ? [new URL(logo).origin] : [],
   }))
   // gzip pages, assets and JSON; never the event stream, which must reach the browser as it is written, nor a status
-  // read (≈ 130 bytes, which gzip would not make smaller, and the most frequent request of all).
+  // read (≈ 130 bytes, which gzip would not make smaller, and the most frequent request of all), nor the embedded
+  // sandbox's provider APIs, which only this server calls, over loopback.
   const gzip = compress({ encoding: 'gzip' })
-  app.use('*', async (c, next) => c.req.path.endsWith('/events') || c.req.path.endsWith('/status') ? next() : gzip(c, next))
+  const providerApi = /^\/sandbox\/(?:wechatpay\/|wechat\/api\/|alipay\/gateway\.do)/
+  app.use('*', async (c, next) => {
+    const p = c.req.path
+    return p.endsWith('/events') || p.endsWith('/status') || providerApi.test(p) ? next() : gzip(c, next)
+  })
   if (s.config.corsOrigins.length > 0) {
     // The cashier's endpoints only: the merchant API is never called from a browser.
     const cashierCors = cors({

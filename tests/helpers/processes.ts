@@ -1,13 +1,15 @@
 /**
  * The one helper for child processes in tests and benchmarks: spawned with their output kept (the last few KB in
- * memory for error messages, everything in a log file when asked), stopped by their own pid with a polite signal
+ * memory for error messages; or, when a log file is asked for, everything written there by the child itself, so that
+ * this process does not read a busy server's log while it drives its load), stopped by their own pid with a polite signal
  * and then SIGKILL, and killed on exit of the test process no matter how it ends. Every wait here is bounded.
  * tests/scale/procs.ts and tests/reliability/processes.ts re-export it; bench/lib/processes.ts builds on it.
  */
 import type { Buffer } from 'node:buffer'
 import type { ChildProcess } from 'node:child_process'
+import { Buffer as NodeBuffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
-import { createWriteStream, rmSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 
@@ -90,9 +92,9 @@ export interface SpawnOptions {
   /** The whole environment of the child (merge `process.env` in yourself when it should inherit it). */
   env: Record<string, string | undefined>
   cwd: string
-  /** Appends all output here; without it only the tail is kept. */
+  /** The child appends all its output here itself (unless onOutput needs to see it); without it only the tail is kept. */
   logFile?: string
-  /** Sees every chunk of stdout and stderr as it arrives. */
+  /** Sees every chunk of stdout and stderr as it arrives (through a pipe, also written to logFile if given). */
   onOutput?: (chunk: Buffer) => void
   uid?: number
   gid?: number
@@ -100,13 +102,23 @@ export interface SpawnOptions {
 
 export function spawnChild(name: string, command: string, args: string[], opts: SpawnOptions): Child {
   installExitHook()
-  const proc = spawn(command, args, { cwd: opts.cwd, env: opts.env, uid: opts.uid, gid: opts.gid, stdio: ['ignore', 'pipe', 'pipe'] })
+  // With a log file and nobody to see each chunk, the child writes the file itself (its stdout and stderr are the file).
+  const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined
+  const direct = fd !== undefined && !opts.onOutput
+  let proc: ChildProcess
+  try {
+    proc = spawn(command, args, { cwd: opts.cwd, env: opts.env, uid: opts.uid, gid: opts.gid, stdio: direct ? ['ignore', fd, fd] : ['ignore', 'pipe', 'pipe'] })
+  }
+  finally {
+    if (direct)
+      closeSync(fd)
+  }
   if (proc.pid === undefined)
     throw new Error(`${name}: could not start ${command}`)
-  const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined
   let tail = ''
   const onData = (chunk: Buffer) => {
-    log?.write(chunk)
+    if (fd !== undefined && !direct)
+      appendToFd(fd, chunk)
     opts.onOutput?.(chunk)
     tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES)
   }
@@ -129,7 +141,7 @@ export function spawnChild(name: string, command: string, args: string[], opts: 
     pid: proc.pid,
     proc,
     logFile: opts.logFile,
-    tail: () => tail,
+    tail: () => direct ? fileTail(opts.logFile!) + tail : tail,
     exited,
     hasExited: () => exit !== undefined,
     stop: async ({ signal = 'SIGTERM', graceMs = 5000 } = {}) => {
@@ -155,9 +167,39 @@ export function spawnChild(name: string, command: string, args: string[], opts: 
   live.add(child)
   void exited.then(() => {
     live.delete(child)
-    log?.end()
+    if (fd !== undefined && !direct)
+      closeSync(fd)
   })
   return child
+}
+
+function appendToFd(fd: number, chunk: Buffer): void {
+  try {
+    let off = 0
+    while (off < chunk.length)
+      off += writeSync(fd, chunk, off)
+  }
+  catch {} // the file is gone (the test removed its directory): the tail in memory remains
+}
+
+/** The last TAIL_BYTES of a log file ('' when it cannot be read). */
+function fileTail(file: string): string {
+  try {
+    const fd = openSync(file, 'r')
+    try {
+      const size = fstatSync(fd).size
+      const n = Math.min(size, TAIL_BYTES)
+      const buf = NodeBuffer.alloc(n)
+      readSync(fd, buf, 0, n, size - n)
+      return buf.toString('utf8')
+    }
+    finally {
+      closeSync(fd)
+    }
+  }
+  catch {
+    return ''
+  }
 }
 
 export function sleep(ms: number): Promise<void> {
