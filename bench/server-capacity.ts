@@ -1,6 +1,7 @@
 /**
  * 4a. Server capacity: autocannon over loopback against the product (a child process, as `npm start` runs it,
- * logging at its default level `info` to a pipe, rate limits off) and, in the same run, a bare Hono hello world.
+ * logging at its default level `info` to a file, rate limits off, the sandbox in its own process) and, in the same
+ * run, a bare Hono hello world.
  * The same figures are taken through nginx on PostgreSQL with two processes by bench/scale.ts.
  */
 import type { Result } from 'autocannon'
@@ -90,13 +91,16 @@ export async function pendingNativeOrders(origin: string, n: number): Promise<st
   })
 }
 
-/** GET /api/orders/{no}/status over `orderNos`, round robin. */
+/**
+ * GET /api/orders/{no}/status over `orderNos`, round robin: autocannon's request list, which each connection walks in
+ * order, built once (as the bare hello's single request is), so the load generator costs the same per request in
+ * both runs and the ratio compares the servers.
+ */
 export async function measureStatus(origin: string, sandboxOrigin: string, orderNos: string[], hello: CannonFigures, connections: number, duration: number): Promise<StatusFigures> {
-  let i = 0
-  const request = { method: 'GET' as const, path: `/api/orders/${orderNos[0]}/status`, setupRequest: (req: { path?: string }) => ({ ...req, path: `/api/orders/${orderNos[i++ % orderNos.length]}/status` }) }
-  await autocannon({ url: origin, connections, duration: 1, requests: [request] })
+  const requests = orderNos.map(orderNo => ({ method: 'GET' as const, path: `/api/orders/${orderNo}/status` }))
+  await autocannon({ url: origin, connections, duration: 1, requests })
   const before = await providerQueries(sandboxOrigin)
-  const f = figures(orderNos.length === 1 ? 'GET /api/orders/{no}/status (pending)' : `GET /api/orders/{no}/status (${orderNos.length} pending orders, round robin)`, await autocannon({ url: origin, connections, duration, requests: [request] }))
+  const f = figures(orderNos.length === 1 ? 'GET /api/orders/{no}/status (pending)' : `GET /api/orders/{no}/status (${orderNos.length} pending orders, round robin)`, await autocannon({ url: origin, connections, duration, requests }))
   return { ...f, orders: orderNos.length, toBare: round(f.reqPerSec / hello.reqPerSec, 3), providerQueries: await providerQueries(sandboxOrigin) - before }
 }
 
@@ -133,32 +137,25 @@ export async function runServerCapacity(): Promise<ServerCapacityResult> {
   // (RATE_LIMIT_PER_IP, RATE_LIMIT_PER_SESSION; 0 = off) would answer almost everything with 429.
   const logLevel = process.env.BENCH_SERVER_LOG_LEVEL || 'info'
   const env = { RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_SESSION: '0' }
-  let status: StatusFigures
-  let statusMany: StatusFigures
-  const product = await startProduct({ logLevel, env })
+  // The simulator in its own process (SANDBOX_EMBEDDED=false, as in the scale harness), so every figure is the
+  // server's own work: the status runs' provider queries and the payments' provider calls cost the server its side of
+  // the protocol (signing the request, verifying the answer), not the simulated provider's side too.
+  const product = await startProduct({ logLevel, env, separateSandbox: true })
   try {
     // A warm pending order with an open WeChat Native attempt, so reconciliation has something to ask about.
-    status = await measureStatus(product.origin, product.sandboxOrigin, await pendingNativeOrders(product.origin, 1), hello, connections, duration)
+    const status = await measureStatus(product.origin, product.sandboxOrigin, await pendingNativeOrders(product.origin, 1), hello, connections, duration)
     progress(`status: preparing ${many} pending orders`)
-    statusMany = await measureStatus(product.origin, product.sandboxOrigin, await pendingNativeOrders(product.origin, many), hello, connections, duration)
+    const statusMany = await measureStatus(product.origin, product.sandboxOrigin, await pendingNativeOrders(product.origin, many), hello, connections, duration)
+    const payments = await measurePayments(product.origin, 'new-order', connections, duration)
+    const paymentsSameOrder = await measurePayments(product.origin, 'same-order', connections, duration)
+    return { durationS: duration, connections, hello, status, statusMany, payments, paymentsSameOrder, reconcileAfterSeconds: 3, logLevel, statusToBareRatio: status.toBare }
   }
   finally {
     await product.stop()
   }
-
-  // Payment creation with the simulator in its own process, so the server's figure is the server's work alone.
-  const paying = await startProduct({ logLevel, env, separateSandbox: true })
-  try {
-    const payments = await measurePayments(paying.origin, 'new-order', connections, duration)
-    const paymentsSameOrder = await measurePayments(paying.origin, 'same-order', connections, duration)
-    return { durationS: duration, connections, hello, status, statusMany, payments, paymentsSameOrder, reconcileAfterSeconds: 3, logLevel, statusToBareRatio: status.toBare }
-  }
-  finally {
-    await paying.stop()
-  }
 }
 
-export function printServerCapacity(r: ServerCapacityResult, where = 'loopback, one process, embedded PGlite'): void {
+export function printServerCapacity(r: ServerCapacityResult, where = 'loopback, one process, embedded PGlite, sandbox in its own process'): void {
   console.log(`\nServer capacity (autocannon, ${r.connections} connections, ${r.durationS} s each, ${where}; product logs at ${r.logLevel}, rate limits off)`)
   const rows = [r.hello, r.status, r.statusMany, r.payments, r.paymentsSameOrder]
   console.log(formatTable(

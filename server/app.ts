@@ -17,6 +17,7 @@ import { rateLimit, RateWindows } from './http/rate-limit'
 import { clientIp } from './http/request'
 import { securityHeaders } from './http/security-headers'
 import { readSessionId } from './http/session-cookie'
+import { isStatusRead } from './http/status-fast-path'
 import { demoRoutes } from './routes/demo'
 import { mountDocs } from './routes/docs'
 import { MERCHANT_PREFIX, merchantRoutes, registerMerchantWebhooks } from './routes/merchant'
@@ -53,7 +54,9 @@ export function createApp(s: Services, opts: {
     const started = performance.now()
     await next()
     const fields = { reqId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }
-    if (c.req.path.startsWith('/api/'))
+    // API requests at info, but a status read only at debug: customers' pages poll it every few seconds, so at info it
+    // would be most of the log (a proxy's access log has them all), and it changes nothing.
+    if (c.req.path.startsWith('/api/') && !isStatusRead(c.req.method, c.req.path))
       s.log.info(fields, 'request')
     else
       s.log.debug(fields, 'request')

@@ -4,7 +4,7 @@
  * WHATWG Request, a Hono context, a middleware chain and a Response for ~120 bytes of JSON.
  *
  * It answers exactly as the Hono route does (server/routes/orders.ts and the middlewares of server/app.ts): the same
- * body, the same headers (security headers, X-Request-Id, Cache-Control), the request logged the same way, and the
+ * body, the same headers (security headers, X-Request-Id, Cache-Control), the request logged the same way (at debug), and the
  * same per-IP status limit counted in the same windows. Whatever it cannot answer that way goes to Hono untouched: any
  * other request; a status read of an order not kept here; a read over the per-IP limit (Hono counts it and answers 429);
  * one with any Authorization header; every request when the API is cross-origin (CORS_ORIGINS).
@@ -22,6 +22,11 @@ import { rateKey } from './rate-limit'
 import { clientIpOf } from './request'
 
 const STATUS_PATH = /^\/api\/orders\/([\w-]{4,64})\/status(?:\?|$)/
+
+/** A status read (`GET /api/orders/{no}/status`), which is logged at debug, not info: see server/app.ts. */
+export function isStatusRead(method: string, path: string): boolean {
+  return method === 'GET' && STATUS_PATH.test(path)
+}
 /** The request ids hono/request-id accepts from the client. */
 const REQUEST_ID = /^[\w\-=]{1,255}$/
 
@@ -80,7 +85,8 @@ export function statusFastPath({ services: s, statusLimits }: StatusFastPathDeps
     const body = JSON.stringify(toStatusView(row))
     res.writeHead(200, { ...fixed, 'x-request-id': reqId, 'Content-Length': Buffer.byteLength(body) })
     res.end(body)
-    s.log.info({ reqId, method: 'GET', path: url.split('?', 1)[0], status: 200, ms: Math.round(performance.now() - started) }, 'request')
+    if (s.log.isLevelEnabled('debug'))
+      s.log.debug({ reqId, method: 'GET', path: url.split('?', 1)[0], status: 200, ms: Math.round(performance.now() - started) }, 'request')
     return true
   }
 }
