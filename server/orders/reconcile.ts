@@ -36,6 +36,9 @@ async function queryAttempt(deps: ReconcileDeps, attempt: AttemptRef): Promise<'
   const facts = await adapter.query(attempt.out_trade_no)
   if (!facts)
     return null
+  // Still waiting to be paid (the most frequent answer, as customers look at their QR codes): nothing to apply.
+  if (facts.state === 'pending')
+    return 'pending'
   const verdict = await applyTradeFacts(deps, adapter.name, facts)
   if (!verdict.ok) {
     deps.log.error({ outTradeNo: attempt.out_trade_no, reason: verdict.reason }, 'provider query does not match the order')
@@ -156,8 +159,9 @@ export async function reconcileOrder(deps: ReconcileDeps, orderNo: string): Prom
       }
     }
     const after = await deps.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
-    if (after?.status === 'pending' && new Date(after.expires_at).getTime() <= Date.now())
-      await expireOrder(deps, orderNo)
+    if (after?.status !== 'pending' || new Date(after.expires_at).getTime() > Date.now())
+      return after
+    await expireOrder(deps, orderNo)
   }
   return deps.db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst()
 }
