@@ -6,7 +6,9 @@ test.describe('the checkout knows where it runs', () => {
     const context = await newContext(browser, UA.wechatIphone)
     const page = await context.newPage()
     const { orderNo } = await createOrder()
-    // No bridge here: the page must still render and explain where it is.
+    // No bridge and no way to WeChat's authorisation here: the page must still render and explain where it is. (The
+    // silent OAuth round trip would come back without `debug=1`, and the panel with it, whenever it won the race.)
+    await page.route('**/sandbox/wechat/open/**', route => route.abort())
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}&debug=1`)
     await expect(page.getByTestId('debug-env')).toContainText('wechat / ios')
     await context.close()
