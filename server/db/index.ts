@@ -128,10 +128,10 @@ export async function openDatabase(opts: { databaseUrl?: string, dataDir: string
   if (!existsSync(path.join(dir, 'PG_VERSION')))
     await initPglite(dir)
   v8.setFlagsFromString(WASM_V8_FLAGS)
-  const { PGlite } = await import('@electric-sql/pglite')
-  const { PGliteDialect } = await import('kysely-pglite-dialect')
+  const { PGlite, protocol } = await import('@electric-sql/pglite')
+  const { PGlitePreparedDialect } = await import('./pglite-dialect')
   const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] })
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  const db = new Kysely<Database>({ dialect: new PGlitePreparedDialect(pglite, protocol.serialize) })
   await migrate(db)
   return {
     db,

@@ -75,6 +75,8 @@ export class OrderTransitions {
         const event: OrderPaidEvent = { orderNo: order.order_no, amountFen: order.amount_fen, attemptId: attempt.id, providerTxnId, paidAt: paidAt.toISOString() }
         return { outcome: 'applied' as const, event, late: order.status === 'closed' }
       }
+      // The partial index's predicate as a literal: PostgreSQL matches ON CONFLICT to a partial unique index only by a
+      // predicate it can prove, and a parameter proves nothing in a prepared statement (server/db/pglite-dialect.ts).
       const refund = this.rules.autoRefundDuplicates
         ? await trx.insertInto('refunds').values({
             id: newRefundId(),
@@ -85,7 +87,7 @@ export class OrderTransitions {
             reason: DUPLICATE_REASON,
             kind: 'duplicate',
             status: 'pending',
-          }).onConflict(oc => oc.column('attempt_id').where('kind', '=', 'duplicate').doNothing()).returningAll().executeTakeFirst()
+          }).onConflict(oc => oc.column('attempt_id').where('kind', '=', sql.lit('duplicate')).doNothing()).returningAll().executeTakeFirst()
         : undefined
       await recordEvent(trx, this.rules.publicUrl, 'payment.duplicate', order, { attempt: paid, refund })
       return { outcome: 'duplicate' as const, orderNo: order.order_no, orderStatus: order.status, refundId: refund?.id }
