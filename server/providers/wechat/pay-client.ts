@@ -2,8 +2,9 @@ import type { JsapiParams } from '../../../contract/api'
 import type { WechatCredentials } from '../../config'
 import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
-import { Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin'
+import { Formatter, Rsa } from 'wechatpay-axios-plugin'
 import { ProviderError } from '../errors'
+import { createApiV3 } from './api-v3'
 import { requestSerialHeader, wechatPayVerifierKeys } from './verification'
 
 /** The transaction object of WeChat Pay v3 query and notification (fields we rely on). */
@@ -77,26 +78,6 @@ export function toWechatTime(d: Date): string {
   return `${cst.toISOString().slice(0, 19)}+08:00`
 }
 
-interface AxiosLikeError {
-  code?: string
-  message: string
-  response?: { status: number, data?: { code?: string, message?: string } }
-}
-
-function toProviderError(e: unknown): ProviderError {
-  const err = e as AxiosLikeError
-  const status = err.response?.status
-  const code = err.response?.data?.code ?? err.code ?? 'UNKNOWN'
-  const message = err.response?.data?.message ?? err.message
-  if (code.startsWith('EV3_RES_'))
-    return new ProviderError('bad_signature', code, `WeChat Pay response failed verification: ${message}`, status)
-  if (status === 404)
-    return new ProviderError('not_found', code, message, status)
-  if (status === undefined || status >= 500 || status === 429)
-    return new ProviderError('unavailable', code, `WeChat Pay unavailable: ${message}`, status)
-  return new ProviderError('rejected', code, `WeChat Pay refused the request: ${code} ${message}`, status)
-}
-
 /** WeChat's limit on `description` (string[1,127]), counted in UTF-8 bytes so that it holds however it is counted. */
 export const DESCRIPTION_MAX_BYTES = 127
 /** `reason` of a refund: string(80), counted in bytes (refund doc, merchant/products/refund/apilist.html). */
@@ -117,19 +98,19 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 }
 
 /**
- * WeChat Pay API v3 over `wechatpay-axios-plugin`: every request signed with the merchant key and naming the key
- * the merchant verifies with (`Wechatpay-Serial`), every response verified by its `Wechatpay-Serial` against the
- * WeChat Pay public key or a platform certificate. `baseUrl` points at the real API or the sandbox.
+ * WeChat Pay API v3 (see api-v3.ts): every request signed with the merchant key and naming the key the merchant
+ * verifies with (`Wechatpay-Serial`), every answer verified by its `Wechatpay-Serial` against the WeChat Pay public
+ * key or a platform certificate. `baseUrl` points at the real API or the sandbox.
  */
 export function createWechatPayClient(creds: WechatCredentials, baseUrl: string, timeoutMs = 10_000): WechatPayClient {
   const privateKey = Rsa.from(creds.privateKeyPem, Rsa.KEY_TYPE_PRIVATE)
-  const wxpay = new Wechatpay({
-    mchid: creds.mchId,
+  const api = createApiV3({
+    mchId: creds.mchId,
     serial: creds.serial,
-    privateKey: creds.privateKeyPem,
-    certs: Object.fromEntries(wechatPayVerifierKeys(creds)),
-    baseURL: `${baseUrl}/`,
-    timeout: timeoutMs,
+    privateKeyPem: creds.privateKeyPem,
+    verifierKeys: wechatPayVerifierKeys(creds),
+    baseUrl,
+    timeoutMs,
     headers: requestSerialHeader(creds),
   })
 
@@ -143,13 +124,16 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
     amount: { total: input.amountFen, currency: 'CNY' },
   })
 
-  async function post<T>(path: string, body: object): Promise<T> {
+  const post = <T>(path: string, body: object) => api.call<T>('POST', path, body)
+  /** A GET whose 404 means "no such thing": null. */
+  async function find<T>(path: string): Promise<T | null> {
     try {
-      const res = await wxpay.chain(path).post(body)
-      return res.data as T
+      return await api.call<T>('GET', path)
     }
     catch (e) {
-      throw toProviderError(e)
+      if (e instanceof ProviderError && e.kind === 'not_found')
+        return null
+      throw e
     }
   }
 
@@ -169,17 +153,8 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
       const data = await post<{ code_url: string }>('v3/pay/transactions/native', base(input))
       return { codeUrl: data.code_url }
     },
-    async query(outTradeNo) {
-      try {
-        const res = await wxpay.chain(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`).get({ params: { mchid: creds.mchId } })
-        return res.data as WechatTransaction
-      }
-      catch (e) {
-        const pe = toProviderError(e)
-        if (pe.kind === 'not_found')
-          return null
-        throw pe
-      }
+    query(outTradeNo) {
+      return find<WechatTransaction>(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(creds.mchId)}`)
     },
     async close(outTradeNo) {
       await post(`v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, { mchid: creds.mchId })
@@ -194,17 +169,8 @@ export function createWechatPayClient(creds: WechatCredentials, baseUrl: string,
         amount: { refund: input.refundFen, total: input.totalFen, currency: 'CNY' },
       })
     },
-    async queryRefund(outRefundNo) {
-      try {
-        const res = await wxpay.chain(`v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`).get()
-        return res.data as WechatRefund
-      }
-      catch (e) {
-        const pe = toProviderError(e)
-        if (pe.kind === 'not_found')
-          return null
-        throw pe
-      }
+    queryRefund(outRefundNo) {
+      return find<WechatRefund>(`v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`)
     },
     jsapiParams(appId, prepayId, fixed) {
       const timeStamp = fixed?.timeStamp ?? String(Formatter.timestamp())
