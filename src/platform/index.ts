@@ -3,11 +3,13 @@
  * uni's `#ifdef`, and nowhere else in script. Pages and components import from this module only; stores and
  * drivers take what it builds as arguments, so vitest (which runs both `#ifdef` branches) never needs it.
  */
+import type { FlagStorage } from '../env/debug-flag'
 import type { Connectivity, WatcherHost } from '../result/watcher'
 import type { CheckoutDeps } from '../stores/checkout'
 import type { ResultDeps } from '../stores/result'
 import { newIdempotencyKey } from '../api/idempotency-key'
 import { currentEnvironment } from '../env'
+import { debugPanelWanted } from '../env/debug-flag'
 import { pageUrl } from '../routes'
 import { api } from './api'
 // #ifdef H5
@@ -70,6 +72,18 @@ export function resultDeps(): ResultDeps {
     redirect: h5RedirectHost(),
     // #endif
   }
+}
+
+/** Whether the checkout shows its debug panel (`debug=1`; kept for the tab on H5, see src/env/debug-flag.ts). */
+export function showDebugPanel(query: Record<string, unknown> | undefined): boolean {
+  let storage: FlagStorage | undefined
+  try {
+    // #ifdef H5
+    storage = window.sessionStorage // a getter that throws where storage is refused
+    // #endif
+  }
+  catch {}
+  return debugPanelWanted(query, storage)
 }
 
 /** The browser's online state for the offline notice (H5); undefined in the mini program. */

@@ -6,10 +6,27 @@ test.describe('the checkout knows where it runs', () => {
     const context = await newContext(browser, UA.wechatIphone)
     const page = await context.newPage()
     const { orderNo } = await createOrder()
-    // No bridge and no way to WeChat's authorisation here: the page must still render and explain where it is. (The
-    // silent OAuth round trip would come back without `debug=1`, and the panel with it, whenever it won the race.)
+    // No bridge and no way to WeChat's authorisation here: the page must still render and explain where it is.
     await page.route('**/sandbox/wechat/open/**', route => route.abort())
     await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}&debug=1`)
+    await expect(page.getByTestId('debug-env')).toContainText('wechat / ios')
+    await context.close()
+  })
+
+  test('WeChat on an iPhone: debug=1 survives the silent OAuth round trip, which comes back without it', async ({ browser }) => {
+    const context = await newContext(browser, UA.wechatIphone, { bridge: true, outcome: { wechat: 'cancel' } })
+    const page = await context.newPage()
+    const { orderNo } = await createOrder()
+    const returns = new Set<string>()
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame() && /\?code=/.test(f.url()))
+        returns.add(f.url())
+    })
+    await page.goto(`/#/pages/checkout/checkout?orderNo=${orderNo}&debug=1`)
+    // Cancelled in the wallet: the checkout after the round trip, with its panel.
+    await expect(page.getByTestId('notice')).toContainText('支付已取消')
+    expect(returns.size).toBe(1)
+    expect([...returns][0]).not.toContain('debug=1')
     await expect(page.getByTestId('debug-env')).toContainText('wechat / ios')
     await context.close()
   })
