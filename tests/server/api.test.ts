@@ -33,6 +33,14 @@ async function sandboxCall(pathname: string, body?: unknown) {
   return res.json() as Promise<Record<string, unknown>>
 }
 
+/** A new demo order, a WeChat Native payment for it, and the customer paying that QR code in the sandbox. */
+async function nativeOrderPaidInSandbox(): Promise<string> {
+  const orderNo = await demoOrder()
+  const res = await pay(orderNo, 'wechat_native')
+  await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+  return orderNo
+}
+
 async function setFaults(patch: Record<string, unknown> | null) {
   await fetch(`${server.url}/sandbox/api/faults`, patch ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) } : { method: 'DELETE' })
 }
@@ -178,9 +186,7 @@ describe('weChat Pay through the sandbox', () => {
   it('a duplicate notification makes one transition', async () => {
     await setFaults({ duplicateNotifyRate: 1 })
     try {
-      const orderNo = await demoOrder()
-      const res = await pay(orderNo, 'wechat_native')
-      await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+      const orderNo = await nativeOrderPaidInSandbox()
       await eventually(() => server.call('GET', `/api/orders/${orderNo}`), r => r.json.status === 'paid')
       const [attempt] = await attemptsOf(orderNo)
       interface Log { notifications: Array<{ attempts: Array<{ acknowledged: boolean }> }> }
@@ -200,9 +206,7 @@ describe('weChat Pay through the sandbox', () => {
   it('a dropped notification still ends paid through the status endpoint', async () => {
     await setFaults({ dropNotifyRate: 1 })
     try {
-      const orderNo = await demoOrder()
-      const res = await pay(orderNo, 'wechat_native')
-      await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+      const orderNo = await nativeOrderPaidInSandbox()
       await new Promise(r => setTimeout(r, 300))
       expect((await server.call('GET', `/api/orders/${orderNo}`)).json.status).toBe('pending')
       const healed = await eventually(() => server.call('GET', `/api/orders/${orderNo}/status`), r => r.json.status === 'paid', 4000)
@@ -217,9 +221,7 @@ describe('weChat Pay through the sandbox', () => {
   it('a status read never waits for the provider: it answers with what it knows, and the query it asked for heals a later read', async () => {
     await setFaults({ dropNotifyRate: 1 })
     try {
-      const orderNo = await demoOrder()
-      const res = await pay(orderNo, 'wechat_native')
-      await sandboxCall('/api/wechat/pay', { code_url: res.json.codeUrl })
+      const orderNo = await nativeOrderPaidInSandbox()
       // The provider now takes a second to answer a query: a read that waited for it would say paid.
       await setFaults({ dropNotifyRate: 1, slowApiMs: 1000 })
       const first = await server.call('GET', `/api/orders/${orderNo}/status`)
